@@ -1,0 +1,89 @@
+/**
+ * The normalized view of an LLM API exchange that every provider parser produces. Pure data:
+ * the session layer hashes it, the store persists it. Providers own this file; changes must stay
+ * compatible with src/session and src/store.
+ */
+
+export const APIS = [
+  'openai.chat',
+  'openai.responses',
+  'anthropic.messages',
+  'gemini.generate',
+  'ollama.chat',
+  'ollama.generate',
+] as const
+export type Api = (typeof APIS)[number]
+
+export const PROVIDERS = ['openai', 'anthropic', 'gemini', 'ollama'] as const
+export type Provider = (typeof PROVIDERS)[number]
+
+export type ContentBlock =
+  | { type: 'text'; text: string }
+  | { type: 'image'; mediaType?: string; url?: string; data?: string }
+  | { type: 'tool_use'; id: string; name: string; input: unknown }
+  | { type: 'tool_result'; toolUseId: string; output: string | ContentBlock[]; isError: boolean }
+  | { type: 'thinking'; text: string; signature?: string }
+
+export type Role = 'system' | 'user' | 'assistant' | 'tool'
+
+export interface Message {
+  role: Role
+  content: ContentBlock[]
+}
+
+/** Session hints found in a request body. */
+export interface BodySessionHints {
+  /** Anthropic `metadata.user_id`, raw. */
+  metadataUserId?: string
+  /** The session id inside `metadata.user_id` (JSON `session_id` field or `_session_<uuid>` suffix). */
+  metadataSessionId?: string
+  /** OpenAI `prompt_cache_key`. */
+  promptCacheKey?: string
+  /** Responses `conversation` (id string or `{id}`). */
+  conversationId?: string
+  /** Responses `previous_response_id`. */
+  previousResponseId?: string
+}
+
+export interface ParsedRequest {
+  api: Api
+  provider: Provider
+  model: string | null
+  stream: boolean
+  /** System prompt blocks (Anthropic `system`, Responses `instructions`, Gemini `systemInstruction`,
+   * OpenAI system/developer messages), or empty when there is none. */
+  system: ContentBlock[]
+  /** Conversation messages in order, system/developer messages excluded. */
+  messages: Message[]
+  toolCount: number
+  hints: BodySessionHints
+}
+
+export const USAGE_STATUSES = ['reported', 'missing', 'partial'] as const
+export type UsageStatus = (typeof USAGE_STATUSES)[number]
+
+/**
+ * OpenTelemetry GenAI semantics for every provider: inputTokens includes cached tokens
+ * (cacheRead and cacheCreation are components of it); outputTokens includes reasoning.
+ * null means "not reported", never 0.
+ */
+export interface Usage {
+  inputTokens: number | null
+  outputTokens: number | null
+  cacheReadTokens: number | null
+  cacheCreationTokens: number | null
+  reasoningTokens: number | null
+  status: UsageStatus
+}
+
+export interface ParsedResponse {
+  /** The assembled assistant message, or null when nothing was produced (errors). */
+  message: Message | null
+  model: string | null
+  stopReason: string | null
+  providerResponseId: string | null
+  usage: Usage
+  /** False when a stream was truncated or malformed; what was parsed is kept. */
+  complete: boolean
+  error: { type: string | null; message: string | null } | null
+}

@@ -1,0 +1,65 @@
+/**
+ * A Turn: one LLM call, normalized, hashed and assigned to a session. Built by the recorder from
+ * an Exchange; committed by the store in one transaction. Everything the store writes is here.
+ */
+import type { Api, Provider, Usage } from '../providers/types.js'
+
+/** The nil UUID: the org of traffic that carries no trusted org. */
+export const NIL_ORG = '00000000-0000-0000-0000-000000000000'
+
+export interface SessionKey {
+  harnessId: string
+  harnessSessionId: string
+}
+
+export interface SessionEnvelope extends SessionKey {
+  orgId: string
+  authSubject: string | null
+  /** Which header or body field gave the session id, or 'synthetic'. */
+  sessionSource: string
+  harnessVersion: string | null
+  cwd: string | null
+  name: string | null
+  /** The parent session, keyed by the parent's own harness id (a fork may cross harnesses). */
+  parent: SessionKey | null
+  harnessMetadata: Record<string, unknown>
+  /** Thread or agent id within the session (subagents), when the harness says. */
+  threadId: string | null
+  /** The client asked to end the session after this turn. */
+  endSession: boolean
+}
+
+/** One content-addressed message node. `content` is the projected JSON object that was hashed. */
+export interface ChainNode {
+  hash: string
+  parentHash: string | null
+  role: string
+  content: unknown
+}
+
+export interface Turn {
+  /** Envoy's x-request-id (or minted): with orgId, the idempotency key. */
+  requestId: string
+  envelope: SessionEnvelope
+  provider: Provider
+  api: Api
+  model: string | null
+  responseModel: string | null
+  statusCode: number | null
+  isStreaming: boolean
+  isComplete: boolean
+  stopReason: string | null
+  usage: Usage
+  /** USD, or null when the model's price is unknown. */
+  costUsd: number | null
+  startedAt: Date
+  latencyMs: number | null
+  ttftMs: number | null
+  /** Nodes from the root to the response, parent before child (the request chain, then the response). */
+  nodes: ChainNode[]
+  requestLeafHash: string | null
+  responseHash: string | null
+  providerResponseId: string | null
+  errorType: string | null
+  errorMessage: string | null
+}
