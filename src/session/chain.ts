@@ -1,0 +1,73 @@
+/**
+ * The content-addressed message chain of one turn: system prompt, request messages, response, each
+ * a node whose SHA-256 commits to its projected content and to its parent's hash (docs/hashing.md).
+ */
+import { createHash } from 'node:crypto'
+import { createRequire } from 'node:module'
+import type { ContentBlock, ParsedRequest, ParsedResponse } from '../providers/types.js'
+import { type ProjectedBlock, type ProjectedMessage, projectBlocks, projectSystem } from './projection.js'
+import type { ChainNode } from './turn.js'
+
+// `canonicalize` is CommonJS (`module.exports = fn`) while its typings declare an ES default export,
+// so under NodeNext the default import's type and runtime value disagree; require() sees the truth.
+const canonicalize = createRequire(import.meta.url)('canonicalize') as (input: unknown) => string | undefined
+
+export interface ChainResult {
+  /** Root first, parent before child: [system], request messages, [response]. */
+  nodes: ChainNode[]
+  /** The first node: the system prompt, or the first message when there is no system prompt. */
+  rootHash: string | null
+  /**
+   * The first conversation message's node (the root when there is no system prompt). It commits to
+   * the system prompt and the first message: the seed of synthetic session ids.
+   */
+  conversationHash: string | null
+  requestLeafHash: string | null
+  responseHash: string | null
+}
+
+/** Hashes an already projected node body under a parent: sha256 of RFC 8785 JSON, lowercase hex. */
+export function hashProjected(parentHash: string | null, content: ProjectedMessage): string {
+  const canonical = canonicalize({ parent: parentHash ?? '', content })
+  // canonicalize returns undefined only for undefined input; the object above is always defined.
+  return createHash('sha256').update(canonical!, 'utf8').digest('hex')
+}
+
+function nodeOf(parentHash: string | null, role: string, blocks: ProjectedBlock[]): ChainNode {
+  const content: ProjectedMessage = { type: 'message', role, content: blocks }
+  return { hash: hashProjected(parentHash, content), parentHash, role, content }
+}
+
+/** Projects and hashes one message under a parent. */
+export function hashNode(
+  parentHash: string | null,
+  role: string,
+  blocks: readonly ContentBlock[],
+): { hash: string; content: ProjectedMessage } {
+  const content: ProjectedMessage = { type: 'message', role, content: projectBlocks(blocks) }
+  return { hash: hashProjected(parentHash, content), content }
+}
+
+export function buildChain(request: ParsedRequest, response: ParsedResponse | null): ChainResult {
+  const nodes: ChainNode[] = []
+  const append = (role: string, blocks: ProjectedBlock[]): ChainNode => {
+    const node = nodeOf(nodes.at(-1)?.hash ?? null, role, blocks)
+    nodes.push(node)
+    return node
+  }
+
+  // A system prompt that projects to nothing counts as none, so the first message becomes the root.
+  const system = projectSystem(request.system)
+  if (system.length > 0) append('system', system)
+  const systemCount = nodes.length
+  for (const message of request.messages) append(message.role, projectBlocks(message.content))
+  const requestLeafHash = nodes.at(-1)?.hash ?? null
+  const conversationHash = (nodes[systemCount] ?? nodes[0])?.hash ?? null
+
+  const responseMessage = response?.message ?? null
+  const responseHash = responseMessage
+    ? append(responseMessage.role, projectBlocks(responseMessage.content)).hash
+    : null
+
+  return { nodes, rootHash: nodes[0]?.hash ?? null, conversationHash, requestLeafHash, responseHash }
+}
