@@ -1,0 +1,125 @@
+/**
+ * Resolves the session envelope of one turn from request headers, Envoy metadata, body hints and the
+ * chain: who (org, subject), which harness, which session. First match wins; see docs/hashing.md.
+ */
+import { createHash } from 'node:crypto'
+import type { HeaderMap } from '../extproc/exchange.js'
+import type { BodySessionHints } from '../providers/types.js'
+import type { EnvelopeOptions } from './envelope-options.js'
+import {
+  BODY_SESSION_HINTS,
+  harnessFromUserAgent,
+  NATIVE_SESSION_HEADERS,
+  threadCandidate,
+} from './harness.js'
+import { checkIdentifier, rejection } from './identifiers.js'
+import { type EnvoyMetadata, resolveIdentity } from './identity.js'
+import { readTapesHeaders, TAPES_HEADERS } from './tapes-headers.js'
+import type { SessionEnvelope } from './turn.js'
+
+/** Length of a synthetic harness_session_id: 16 hex chars (64 bits), as tapes. */
+export const SYNTHETIC_ID_LENGTH = 16
+
+export interface EnvelopeInput {
+  /** Request headers, lowercase names, credentials already removed. */
+  headers: HeaderMap
+  /** Envoy metadata_context.filter_metadata: namespace → object. */
+  metadata: EnvoyMetadata
+  hints: BodySessionHints
+  /** `ChainResult.conversationHash`: commits to the system prompt and the first message. */
+  conversationHash: string | null
+  /** Seeds the synthetic id when there is no chain (a body that did not parse). */
+  requestId: string
+}
+
+interface SessionIdChoice {
+  harnessSessionId: string
+  sessionSource: string
+  /** The harness the source itself implies (e.g. x-claude-code-session-id → claude). */
+  impliedHarnessId: string | null
+}
+
+/** Takes the first valid id among candidates; invalid ones are reported and skipped. */
+function firstValidId(
+  found: readonly { source: string; value: string | undefined; impliedHarnessId: string | null }[],
+  rejected: string[],
+): SessionIdChoice | null {
+  for (const { source, value, impliedHarnessId } of found) {
+    if (value === undefined || value === '') continue
+    const checked = checkIdentifier(value)
+    if (checked.ok) return { harnessSessionId: checked.value, sessionSource: source, impliedHarnessId }
+    rejected.push(rejection(source, checked.reason))
+  }
+  return null
+}
+
+function syntheticId(conversationHash: string | null, requestId: string): string {
+  const seed = conversationHash ?? createHash('sha256').update(`request:${requestId}`).digest('hex')
+  return seed.slice(0, SYNTHETIC_ID_LENGTH)
+}
+
+export function resolveEnvelope(
+  input: EnvelopeInput,
+  options: EnvelopeOptions,
+): { envelope: SessionEnvelope; rejected: string[] } {
+  const { headers, hints } = input
+  const rejected: string[] = []
+  const tapes = readTapesHeaders(headers, rejected)
+  const identity = resolveIdentity(headers, input.metadata, options, rejected)
+  const userAgent = harnessFromUserAgent(headers['user-agent'])
+
+  const chosen =
+    firstValidId(
+      [
+        {
+          source: `header:${TAPES_HEADERS.harnessSessionId}`,
+          value: tapes.harnessSessionId ?? undefined,
+          impliedHarnessId: null,
+        },
+        ...NATIVE_SESSION_HEADERS.map(({ header, harnessId }) => ({
+          source: `header:${header}`,
+          value: headers[header],
+          impliedHarnessId: harnessId,
+        })),
+        ...BODY_SESSION_HINTS.map(({ field, source }) => ({
+          source,
+          value: hints[field],
+          impliedHarnessId: null,
+        })),
+      ],
+      rejected,
+    ) ??
+    ({
+      harnessSessionId: syntheticId(input.conversationHash, input.requestId),
+      sessionSource: 'synthetic',
+      impliedHarnessId: null,
+    } satisfies SessionIdChoice)
+
+  const harnessId = tapes.harnessId ?? userAgent?.harnessId ?? chosen.impliedHarnessId ?? 'unknown'
+  const thread = threadCandidate(headers)
+  const threadId = thread
+    ? firstValidId(
+        [{ source: `header:${thread.header}`, value: thread.value, impliedHarnessId: null }],
+        rejected,
+      )
+    : null
+
+  const envelope: SessionEnvelope = {
+    orgId: identity.orgId,
+    authSubject: identity.authSubject,
+    harnessId,
+    harnessSessionId: chosen.harnessSessionId,
+    sessionSource: chosen.sessionSource,
+    harnessVersion: tapes.harnessVersion ?? (userAgent?.harnessId === harnessId ? userAgent.version : null),
+    cwd: tapes.cwd,
+    name: tapes.name,
+    // Without a parent harness id the parent is looked up in the child's harness (tapes' rule).
+    parent: tapes.parentHarnessSessionId
+      ? { harnessId: tapes.parentHarnessId ?? harnessId, harnessSessionId: tapes.parentHarnessSessionId }
+      : null,
+    harnessMetadata: tapes.metadata ?? {},
+    threadId: threadId?.harnessSessionId ?? null,
+    endSession: headers[options.sessionEndHeader]?.trim().toLowerCase() === 'true',
+  }
+  return { envelope, rejected }
+}
