@@ -1,7 +1,7 @@
 /**
- * Finds a model's price: the family key equal to the model string, or the longest family key that the
- * model extends by a snapshot suffix only (a date, '-latest', '-001'), so 'gpt-4o-mini-2024-07-18'
- * prices as 'gpt-4o-mini' but a new 'claude-opus-4-9' never silently takes 'claude-opus-4''s price.
+ * Finds a model's price: the family key equal to the model string, or the family key that the model
+ * extends by a snapshot suffix only (a date, '-latest', '-001'), so 'gpt-4o-mini-2024-07-18' prices
+ * as 'gpt-4o-mini' but a new 'claude-opus-4-9' never silently takes 'claude-opus-4''s price.
  */
 import type { Provider } from '../providers/types.js'
 import type { ModelPrice, PriceTable } from './price-table.js'
@@ -29,17 +29,18 @@ export interface PriceMatch {
   price: ModelPrice
 }
 
+/**
+ * A suffix is one snapshot tag with no separator inside other than a date's, so at most one family
+ * can match by suffix: no "longest prefix" tie-break is needed.
+ */
 export function findModelPrice(table: PriceTable, provider: Provider, model: string): PriceMatch | null {
   const families = table[provider]
   if (families === undefined) return null
   const name = normalizeModelName(model)
   const exact = families[name]
   if (exact !== undefined) return { family: name, price: exact }
-  let best: PriceMatch | null = null
   for (const [family, price] of Object.entries(families)) {
-    if (extendsBySnapshot(name, family) && (best === null || family.length > best.family.length)) {
-      best = { family, price }
-    }
+    if (extendsBySnapshot(name, family)) return { family, price }
   }
-  return best
+  return null
 }
