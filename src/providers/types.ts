@@ -17,6 +17,14 @@ export type Api = (typeof APIS)[number]
 export const PROVIDERS = ['openai', 'anthropic', 'gemini', 'ollama'] as const
 export type Provider = (typeof PROVIDERS)[number]
 
+/** Why a request is not parsed as an LLM turn (detection never fails with an error). */
+export const SKIP_REASONS = [
+  'not_post', // turn endpoints are all POST
+  'unknown_path', // no supported API ends this path
+  'not_a_turn', // a supported API's side endpoint (count_tokens, responses/{id}, ...)
+] as const
+export type SkipReason = (typeof SKIP_REASONS)[number]
+
 export type ContentBlock =
   | { type: 'text'; text: string }
   | { type: 'image'; mediaType?: string; url?: string; data?: string }

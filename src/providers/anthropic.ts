@@ -1,0 +1,322 @@
+/**
+ * Anthropic Messages (.../v1/messages). Streaming is folded by content-block index
+ * (content_block_start/delta/stop); usage starts at message_start and message_delta's usage is
+ * cumulative, so its fields replace earlier ones. Terminal event: message_stop.
+ */
+import { z } from 'zod'
+import { parseToolArguments } from './content.js'
+import { type ErrorInfo, errorFromBody } from './errors.js'
+import type { ApiParser, RequestParseResult, StreamReducer } from './provider.js'
+import type { BodySessionHints, ContentBlock, Message, Role } from './types.js'
+import { type AnthropicUsage, anthropicUsage, missingUsage } from './usage.js'
+import { validate } from './validation.js'
+
+const block = z.looseObject({
+  type: z.string(),
+  text: z.string().nullish(),
+  id: z.string().nullish(),
+  name: z.string().nullish(),
+  input: z.unknown(),
+  tool_use_id: z.string().nullish(),
+  content: z.unknown(),
+  is_error: z.boolean().nullish(),
+  thinking: z.string().nullish(),
+  signature: z.string().nullish(),
+  data: z.string().nullish(),
+  source: z
+    .looseObject({
+      type: z.string().nullish(),
+      media_type: z.string().nullish(),
+      data: z.string().nullish(),
+      url: z.string().nullish(),
+    })
+    .nullish(),
+})
+type Block = z.infer<typeof block>
+
+const content = z.union([z.string(), z.array(block)])
+
+const requestSchema = z.looseObject({
+  model: z.string().nullish(),
+  system: content.nullish(),
+  messages: z.array(z.looseObject({ role: z.string(), content })),
+  stream: z.boolean().nullish(),
+  tools: z.array(z.unknown()).nullish(),
+  metadata: z.looseObject({ user_id: z.string().nullish() }).nullish(),
+})
+
+const usageSchema = z.looseObject({
+  input_tokens: z.number().nullish(),
+  output_tokens: z.number().nullish(),
+  cache_read_input_tokens: z.number().nullish(),
+  cache_creation_input_tokens: z.number().nullish(),
+})
+
+const messageSchema = z.looseObject({
+  id: z.string().nullish(),
+  model: z.string().nullish(),
+  content: z.array(block).nullish(),
+  stop_reason: z.string().nullish(),
+  usage: usageSchema.nullish(),
+})
+
+const eventSchema = z.looseObject({
+  type: z.string(),
+  index: z.number().nullish(),
+  message: messageSchema.nullish(),
+  content_block: block.nullish(),
+  delta: z
+    .looseObject({
+      type: z.string().nullish(),
+      text: z.string().nullish(),
+      partial_json: z.string().nullish(),
+      thinking: z.string().nullish(),
+      signature: z.string().nullish(),
+      stop_reason: z.string().nullish(),
+    })
+    .nullish(),
+  usage: usageSchema.nullish(),
+})
+
+function toolResultOutput(value: unknown): string | ContentBlock[] {
+  if (typeof value === 'string') return value
+  const parsed = z.array(block).safeParse(value)
+  return parsed.success ? blocksOf(parsed.data) : []
+}
+
+/** One Anthropic block; null for blocks the normalized form has no place for (documents, ...). */
+function toBlock(b: Block): ContentBlock | null {
+  switch (b.type) {
+    case 'text':
+      return { type: 'text', text: b.text ?? '' }
+    case 'image': {
+      const s = b.source
+      return {
+        type: 'image',
+        ...(s?.media_type ? { mediaType: s.media_type } : {}),
+        ...(s?.url ? { url: s.url } : {}),
+        ...(s?.data ? { data: s.data } : {}),
+      }
+    }
+    case 'tool_use':
+    case 'server_tool_use':
+    case 'mcp_tool_use':
+      return { type: 'tool_use', id: b.id ?? '', name: b.name ?? '', input: b.input ?? {} }
+    case 'tool_result':
+    case 'mcp_tool_result':
+      return {
+        type: 'tool_result',
+        toolUseId: b.tool_use_id ?? '',
+        output: toolResultOutput(b.content),
+        isError: b.is_error ?? false,
+      }
+    case 'thinking':
+      return { type: 'thinking', text: b.thinking ?? '', ...(b.signature ? { signature: b.signature } : {}) }
+    case 'redacted_thinking':
+      return { type: 'thinking', text: '', ...(b.data ? { signature: b.data } : {}) }
+    default:
+      // Server tool results (web_search_tool_result, ...) pair with a server_tool_use id.
+      if (b.type.endsWith('_tool_result') && b.tool_use_id) {
+        return {
+          type: 'tool_result',
+          toolUseId: b.tool_use_id,
+          output: JSON.stringify(b.content ?? null),
+          isError: false,
+        }
+      }
+      return null
+  }
+}
+
+function blocksOf(value: string | Block[]): ContentBlock[] {
+  if (typeof value === 'string') return value ? [{ type: 'text', text: value }] : []
+  const out: ContentBlock[] = []
+  for (const b of value) {
+    const mapped = toBlock(b)
+    if (mapped) out.push(mapped)
+  }
+  return out
+}
+
+const SESSION_SUFFIX = /_session_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i
+const userIdJson = z.looseObject({ session_id: z.string() })
+
+/** Claude Code puts its session in metadata.user_id: a JSON object now, a `_session_<uuid>` suffix before. */
+function sessionFromUserId(userId: string): string | undefined {
+  if (userId.startsWith('{')) {
+    try {
+      const parsed = userIdJson.safeParse(JSON.parse(userId))
+      if (parsed.success) return parsed.data.session_id
+    } catch {
+      // not JSON after all: fall through to the suffix form
+    }
+  }
+  return SESSION_SUFFIX.exec(userId)?.[1]
+}
+
+function parseRequest(body: unknown): RequestParseResult {
+  const parsed = validate(requestSchema, body, 'messages request')
+  if (!parsed.ok) return parsed
+  const r = parsed.value
+  const messages: Message[] = r.messages.map((m) => ({
+    role: (m.role === 'assistant' ? 'assistant' : 'user') satisfies Role,
+    content: blocksOf(m.content),
+  }))
+  const hints: BodySessionHints = {}
+  const userId = r.metadata?.user_id
+  if (userId) {
+    hints.metadataUserId = userId
+    const sessionId = sessionFromUserId(userId)
+    if (sessionId) hints.metadataSessionId = sessionId
+  }
+  return {
+    ok: true,
+    value: {
+      api: 'anthropic.messages',
+      provider: 'anthropic',
+      model: r.model ?? null,
+      stream: r.stream ?? false,
+      system: r.system ? blocksOf(r.system) : [],
+      messages,
+      toolCount: r.tools?.length ?? 0,
+      hints,
+    },
+  }
+}
+
+interface OpenBlock {
+  start: Block
+  parts: string[]
+  signature?: string
+}
+
+/** Closes a streamed block: deltas replace the start block's empty text/thinking/input. */
+function closeBlock(open: OpenBlock): ContentBlock | null {
+  const joined = open.parts.join('')
+  const { start } = open
+  switch (start.type) {
+    case 'text':
+      return { type: 'text', text: (start.text ?? '') + joined }
+    case 'thinking':
+      return {
+        type: 'thinking',
+        text: (start.thinking ?? '') + joined,
+        ...((open.signature ?? start.signature) ? { signature: open.signature ?? start.signature! } : {}),
+      }
+    case 'tool_use':
+    case 'server_tool_use':
+    case 'mcp_tool_use':
+      return {
+        type: 'tool_use',
+        id: start.id ?? '',
+        name: start.name ?? '',
+        input: open.parts.length > 0 ? parseToolArguments(joined) : (start.input ?? {}),
+      }
+    default:
+      return toBlock(start)
+  }
+}
+
+function createReducer(mode: 'json' | 'stream'): StreamReducer {
+  const blocks = new Map<number, OpenBlock>()
+  let id: string | null = null
+  let model: string | null = null
+  let stopReason: string | null = null
+  let rawUsage: AnthropicUsage | null = null
+  let error: ErrorInfo | null = null
+  let terminal = false
+  let jsonContent: ContentBlock[] | null = null
+
+  /** Cumulative counters: a reported field replaces the earlier value, absent ones are kept. */
+  function setUsage(u: z.infer<typeof usageSchema>): void {
+    const next: AnthropicUsage = { ...rawUsage }
+    for (const [key, value] of Object.entries(u))
+      if (typeof value === 'number') next[key as keyof AnthropicUsage] = value
+    rawUsage = next
+  }
+
+  function pushMessage(m: z.infer<typeof messageSchema>): void {
+    id ??= m.id ?? null
+    model ??= m.model ?? null
+    if (m.stop_reason) stopReason = m.stop_reason
+    if (m.usage) setUsage(m.usage)
+  }
+
+  function pushEvent(e: z.infer<typeof eventSchema>, value: unknown): void {
+    const index = e.index ?? 0
+    switch (e.type) {
+      case 'message_start':
+        if (e.message) pushMessage(e.message)
+        break
+      case 'content_block_start':
+        if (e.content_block) blocks.set(index, { start: e.content_block, parts: [] })
+        break
+      case 'content_block_delta': {
+        const open = blocks.get(index)
+        const d = e.delta
+        if (!open || !d) break
+        const piece = d.text ?? d.partial_json ?? d.thinking
+        if (typeof piece === 'string') open.parts.push(piece)
+        if (d.signature) open.signature = d.signature
+        break
+      }
+      case 'message_delta':
+        if (e.delta?.stop_reason) stopReason = e.delta.stop_reason
+        if (e.usage) setUsage(e.usage)
+        break
+      case 'message_stop':
+        terminal = true
+        break
+      case 'error':
+        error = errorFromBody(value)
+        break
+      // ping and content_block_stop need nothing: blocks are closed at the end, by index.
+    }
+  }
+
+  return {
+    push(event, value) {
+      if (mode === 'json') {
+        const parsed = messageSchema.safeParse(value)
+        if (!parsed.success) return
+        pushMessage(parsed.data)
+        jsonContent = blocksOf(parsed.data.content ?? [])
+        terminal = true
+        return
+      }
+      const parsed = eventSchema.safeParse(value)
+      if (parsed.success) pushEvent(parsed.data, value)
+      else if (event === 'error') error = errorFromBody(value)
+    },
+    finish() {
+      let content = jsonContent
+      if (!content) {
+        content = []
+        for (const index of [...blocks.keys()].sort((a, b) => a - b)) {
+          const closed = closeBlock(blocks.get(index)!)
+          if (closed) content.push(closed)
+        }
+      }
+      return {
+        response: {
+          message: content.length > 0 ? { role: 'assistant', content } : null,
+          model,
+          stopReason,
+          providerResponseId: id,
+          usage: rawUsage ? anthropicUsage(rawUsage) : missingUsage(),
+          error,
+        },
+        terminal,
+      }
+    },
+  }
+}
+
+export const anthropicMessages: ApiParser = {
+  api: 'anthropic.messages',
+  provider: 'anthropic',
+  matches: (path) => path.endsWith('/v1/messages'),
+  isSideEndpoint: (path) => /\/v1\/messages\/(count_tokens|batches)(\/.*)?$/.test(path),
+  parseRequest,
+  createReducer,
+}

@@ -1,0 +1,216 @@
+/**
+ * Google Gemini generateContent and streamGenerateContent (.../models/{model}:method). The model
+ * and the stream flag come from the path. A streamed response is a JSON array of
+ * GenerateContentResponse objects (or SSE with alt=sse); each one carries the next parts of the
+ * first candidate and the usage so far (last one wins). Terminal: the last chunk has a finishReason.
+ */
+import { z } from 'zod'
+import { BlockAssembler } from './content.js'
+import { type ErrorInfo, errorFromBody } from './errors.js'
+import { pathOnly } from './paths.js'
+import type { ApiParser, RequestParseResult, StreamReducer } from './provider.js'
+import type { ContentBlock, Message, Usage } from './types.js'
+import { geminiUsage, missingUsage } from './usage.js'
+import { validate } from './validation.js'
+
+const part = z.looseObject({
+  text: z.string().nullish(),
+  thought: z.boolean().nullish(),
+  thoughtSignature: z.string().nullish(),
+  inlineData: z.looseObject({ mimeType: z.string().nullish(), data: z.string().nullish() }).nullish(),
+  fileData: z.looseObject({ mimeType: z.string().nullish(), fileUri: z.string().nullish() }).nullish(),
+  functionCall: z
+    .looseObject({ id: z.string().nullish(), name: z.string().nullish(), args: z.unknown() })
+    .nullish(),
+  functionResponse: z
+    .looseObject({ id: z.string().nullish(), name: z.string().nullish(), response: z.unknown() })
+    .nullish(),
+})
+type Part = z.infer<typeof part>
+
+const content = z.looseObject({ role: z.string().nullish(), parts: z.array(part).nullish() })
+
+const requestSchema = z.looseObject({
+  contents: z.array(content),
+  // The REST API also accepts the proto field names in snake_case; these two are common in examples.
+  systemInstruction: z.union([z.string(), content]).nullish(),
+  system_instruction: z.union([z.string(), content]).nullish(),
+  tools: z
+    .array(
+      z.looseObject({
+        functionDeclarations: z.array(z.unknown()).nullish(),
+        function_declarations: z.array(z.unknown()).nullish(),
+      }),
+    )
+    .nullish(),
+})
+
+const usageSchema = z.looseObject({
+  promptTokenCount: z.number().nullish(),
+  candidatesTokenCount: z.number().nullish(),
+  cachedContentTokenCount: z.number().nullish(),
+  thoughtsTokenCount: z.number().nullish(),
+  toolUsePromptTokenCount: z.number().nullish(),
+})
+
+const chunkSchema = z.looseObject({
+  candidates: z
+    .array(
+      z.looseObject({
+        index: z.number().nullish(),
+        content: content.nullish(),
+        finishReason: z.string().nullish(),
+      }),
+    )
+    .nullish(),
+  usageMetadata: usageSchema.nullish(),
+  modelVersion: z.string().nullish(),
+  responseId: z.string().nullish(),
+  promptFeedback: z.looseObject({ blockReason: z.string().nullish() }).nullish(),
+  error: z.unknown(),
+})
+
+const MODEL_METHOD = /\/models\/([^/:]+):(generateContent|streamGenerateContent)$/
+
+function toolUse(call: NonNullable<Part['functionCall']>): ContentBlock {
+  // Older models send no call id; the name is what the matching functionResponse refers to.
+  return { type: 'tool_use', id: call.id ?? call.name ?? '', name: call.name ?? '', input: call.args ?? {} }
+}
+
+function partToBlock(p: Part): ContentBlock | null {
+  if (typeof p.text === 'string') {
+    if (p.thought)
+      return {
+        type: 'thinking',
+        text: p.text,
+        ...(p.thoughtSignature ? { signature: p.thoughtSignature } : {}),
+      }
+    return p.text ? { type: 'text', text: p.text } : null
+  }
+  if (p.inlineData) {
+    const { mimeType, data } = p.inlineData
+    return { type: 'image', ...(mimeType ? { mediaType: mimeType } : {}), ...(data ? { data } : {}) }
+  }
+  if (p.fileData) {
+    const { mimeType, fileUri } = p.fileData
+    return {
+      type: 'image',
+      ...(mimeType ? { mediaType: mimeType } : {}),
+      ...(fileUri ? { url: fileUri } : {}),
+    }
+  }
+  if (p.functionCall) return toolUse(p.functionCall)
+  if (p.functionResponse) {
+    const r = p.functionResponse
+    return {
+      type: 'tool_result',
+      toolUseId: r.id ?? r.name ?? '',
+      output: JSON.stringify(r.response ?? null),
+      isError: false,
+    }
+  }
+  return null
+}
+
+function blocksOf(c: z.infer<typeof content> | string): ContentBlock[] {
+  if (typeof c === 'string') return c ? [{ type: 'text', text: c }] : []
+  const blocks: ContentBlock[] = []
+  for (const p of c.parts ?? []) {
+    const block = partToBlock(p)
+    if (block) blocks.push(block)
+  }
+  return blocks
+}
+
+function parseRequest(body: unknown, path: string): RequestParseResult {
+  const parsed = validate(requestSchema, body, 'generateContent request')
+  if (!parsed.ok) return parsed
+  const r = parsed.value
+  const match = MODEL_METHOD.exec(pathOnly(path))
+  const instruction = r.systemInstruction ?? r.system_instruction
+  const messages: Message[] = r.contents.map((c) => ({
+    role: c.role === 'model' ? 'assistant' : c.role === 'function' ? 'tool' : 'user',
+    content: blocksOf(c),
+  }))
+  let toolCount = 0
+  for (const tool of r.tools ?? []) {
+    // A tool entry is either a list of function declarations or one built-in tool (googleSearch, ...).
+    const declarations = tool.functionDeclarations ?? tool.function_declarations
+    toolCount += declarations ? declarations.length : 1
+  }
+  return {
+    ok: true,
+    value: {
+      api: 'gemini.generate',
+      provider: 'gemini',
+      model: match ? decodeURIComponent(match[1]!) : null,
+      stream: match?.[2] === 'streamGenerateContent',
+      system: instruction ? blocksOf(instruction) : [],
+      messages,
+      toolCount,
+      hints: {},
+    },
+  }
+}
+
+function createReducer(mode: 'json' | 'stream'): StreamReducer {
+  const blocks = new BlockAssembler()
+  let id: string | null = null
+  let model: string | null = null
+  let stopReason: string | null = null
+  let usage: Usage = missingUsage()
+  let error: ErrorInfo | null = null
+  let terminal = false
+
+  return {
+    push(_event, value) {
+      const parsed = chunkSchema.safeParse(value)
+      if (!parsed.success) return
+      const chunk = parsed.data
+      if (chunk.error != null) error = errorFromBody(chunk)
+      id ??= chunk.responseId ?? null
+      model ??= chunk.modelVersion ?? null
+      if (chunk.usageMetadata) usage = geminiUsage(chunk.usageMetadata)
+      if (chunk.promptFeedback?.blockReason) stopReason = chunk.promptFeedback.blockReason
+      // candidateCount > 1: only the first candidate is the turn's answer.
+      const candidate = chunk.candidates?.find((c) => (c.index ?? 0) === 0)
+      for (const p of candidate?.content?.parts ?? []) {
+        if (p.thought && typeof p.text === 'string') {
+          blocks.thinking(p.text)
+          if (p.thoughtSignature) blocks.thinkingSignature(p.thoughtSignature)
+        } else if (typeof p.text === 'string') blocks.text(p.text)
+        else {
+          const block = partToBlock(p)
+          if (block) blocks.block(block)
+        }
+      }
+      if (candidate?.finishReason) stopReason = candidate.finishReason
+      terminal =
+        mode === 'json' || Boolean(candidate?.finishReason) || Boolean(chunk.promptFeedback?.blockReason)
+    },
+    finish() {
+      const content = blocks.build()
+      return {
+        response: {
+          message: content.length > 0 ? { role: 'assistant', content } : null,
+          model,
+          stopReason,
+          providerResponseId: id,
+          usage,
+          error,
+        },
+        terminal,
+      }
+    },
+  }
+}
+
+export const geminiGenerate: ApiParser = {
+  api: 'gemini.generate',
+  provider: 'gemini',
+  matches: (path) => MODEL_METHOD.test(path),
+  isSideEndpoint: (path) =>
+    /\/models\/[^/:]+:(countTokens|embedContent|batchEmbedContents|batchGenerateContent)$/.test(path),
+  parseRequest,
+  createReducer,
+}

@@ -1,0 +1,221 @@
+/**
+ * OpenAI Chat Completions (and every OpenAI-compatible server's .../chat/completions). Streaming
+ * assembles content, reasoning and tool-call argument deltas by tool index. Terminal event: the
+ * `data: [DONE]` sentinel. A finish_reason alone is not enough, because with
+ * stream_options.include_usage the usage chunk follows the finish_reason chunk.
+ */
+import { z } from 'zod'
+import { BlockAssembler, parseToolArguments } from './content.js'
+import { errorFromBody } from './errors.js'
+import { openAiContent, openAiContentToBlocks } from './openai-content.js'
+import type { ApiParser, RequestParseResult, StreamReducer } from './provider.js'
+import type { ContentBlock, Message, Usage } from './types.js'
+import { missingUsage, openAiChatUsage } from './usage.js'
+import { validate } from './validation.js'
+
+const toolCall = z.looseObject({
+  index: z.number().nullish(),
+  id: z.string().nullish(),
+  function: z.looseObject({ name: z.string().nullish(), arguments: z.string().nullish() }).nullish(),
+})
+
+const requestMessage = z.looseObject({
+  role: z.string(),
+  content: openAiContent,
+  name: z.string().nullish(),
+  tool_calls: z.array(toolCall).nullish(),
+  tool_call_id: z.string().nullish(),
+  reasoning_content: z.string().nullish(),
+})
+
+const requestSchema = z.looseObject({
+  model: z.string().nullish(),
+  messages: z.array(requestMessage),
+  stream: z.boolean().nullish(),
+  tools: z.array(z.unknown()).nullish(),
+  functions: z.array(z.unknown()).nullish(),
+  prompt_cache_key: z.string().nullish(),
+})
+
+const usageSchema = z.looseObject({
+  prompt_tokens: z.number().nullish(),
+  completion_tokens: z.number().nullish(),
+  prompt_tokens_details: z.looseObject({ cached_tokens: z.number().nullish() }).nullish(),
+  completion_tokens_details: z.looseObject({ reasoning_tokens: z.number().nullish() }).nullish(),
+})
+
+/** A streamed `delta` and a non-streamed `message` carry the same fields. */
+const messagePart = z.looseObject({
+  content: z.string().nullish(),
+  refusal: z.string().nullish(),
+  reasoning_content: z.string().nullish(),
+  reasoning: z.string().nullish(),
+  tool_calls: z.array(toolCall).nullish(),
+})
+
+const responseSchema = z.looseObject({
+  id: z.string().nullish(),
+  model: z.string().nullish(),
+  choices: z
+    .array(
+      z.looseObject({
+        index: z.number().nullish(),
+        delta: messagePart.nullish(),
+        message: messagePart.nullish(),
+        finish_reason: z.string().nullish(),
+      }),
+    )
+    .nullish(),
+  usage: usageSchema.nullish(),
+  error: z.unknown(),
+})
+
+function toolUse(call: z.infer<typeof toolCall>): ContentBlock {
+  return {
+    type: 'tool_use',
+    id: call.id ?? '',
+    name: call.function?.name ?? '',
+    input: parseToolArguments(call.function?.arguments ?? ''),
+  }
+}
+
+function requestMessageToMessage(m: z.infer<typeof requestMessage>): Message {
+  if (m.role === 'tool' || m.role === 'function') {
+    const output = openAiContentToBlocks(m.content)
+    const only = output.length === 1 && output[0]!.type === 'text' ? output[0]!.text : null
+    return {
+      role: 'tool',
+      content: [
+        {
+          type: 'tool_result',
+          toolUseId: m.tool_call_id ?? m.name ?? '',
+          output: only ?? (typeof m.content === 'string' ? m.content : output),
+          isError: false,
+        },
+      ],
+    }
+  }
+  const content: ContentBlock[] = []
+  if (m.reasoning_content) content.push({ type: 'thinking', text: m.reasoning_content })
+  content.push(...openAiContentToBlocks(m.content))
+  for (const call of m.tool_calls ?? []) content.push(toolUse(call))
+  return { role: m.role === 'assistant' ? 'assistant' : 'user', content }
+}
+
+function parseRequest(body: unknown): RequestParseResult {
+  const parsed = validate(requestSchema, body, 'chat completions request')
+  if (!parsed.ok) return parsed
+  const r = parsed.value
+  const system: ContentBlock[] = []
+  const messages: Message[] = []
+  for (const m of r.messages) {
+    if (m.role === 'system' || m.role === 'developer') system.push(...openAiContentToBlocks(m.content))
+    else messages.push(requestMessageToMessage(m))
+  }
+  return {
+    ok: true,
+    value: {
+      api: 'openai.chat',
+      provider: 'openai',
+      model: r.model ?? null,
+      stream: r.stream ?? false,
+      system,
+      messages,
+      toolCount: r.tools?.length ?? r.functions?.length ?? 0,
+      hints: r.prompt_cache_key ? { promptCacheKey: r.prompt_cache_key } : {},
+    },
+  }
+}
+
+interface PendingToolCall {
+  id: string
+  name: string
+  args: string[]
+}
+
+function createReducer(mode: 'json' | 'stream'): StreamReducer {
+  const blocks = new BlockAssembler()
+  const tools = new Map<number, PendingToolCall>()
+  let id: string | null = null
+  let model: string | null = null
+  let stopReason: string | null = null
+  let usage: Usage = missingUsage()
+  let error: ReturnType<typeof errorFromBody> = null
+  let terminal = false
+
+  function addToolCalls(calls: z.infer<typeof toolCall>[]): void {
+    calls.forEach((call, position) => {
+      const index = call.index ?? position
+      let pending = tools.get(index)
+      if (!pending) {
+        pending = { id: '', name: '', args: [] }
+        tools.set(index, pending)
+      }
+      if (call.id) pending.id = call.id
+      if (call.function?.name) pending.name += call.function.name
+      if (call.function?.arguments) pending.args.push(call.function.arguments)
+    })
+  }
+
+  return {
+    push(_event, value) {
+      if (value === '[DONE]') {
+        terminal = true
+        return
+      }
+      const parsed = responseSchema.safeParse(value)
+      if (!parsed.success) return
+      const chunk = parsed.data
+      if (chunk.error != null) error = errorFromBody(chunk)
+      id ??= chunk.id ?? null
+      model ??= chunk.model ?? null
+      if (chunk.usage) usage = openAiChatUsage(chunk.usage)
+      // n > 1 completions: only the first choice is the turn's answer.
+      for (const choice of chunk.choices ?? []) {
+        if ((choice.index ?? 0) !== 0) continue
+        const part = choice.delta ?? choice.message
+        if (part) {
+          blocks.thinking(part.reasoning_content ?? part.reasoning)
+          blocks.text(part.content)
+          blocks.text(part.refusal)
+          if (part.tool_calls) addToolCalls(part.tool_calls)
+        }
+        if (choice.finish_reason) stopReason = choice.finish_reason
+      }
+      if (mode === 'json') terminal = true
+    },
+    finish() {
+      for (const index of [...tools.keys()].sort((a, b) => a - b)) {
+        const call = tools.get(index)!
+        blocks.block({
+          type: 'tool_use',
+          id: call.id,
+          name: call.name,
+          input: parseToolArguments(call.args.join('')),
+        })
+      }
+      const content = blocks.build()
+      return {
+        response: {
+          message: content.length > 0 ? { role: 'assistant', content } : null,
+          model,
+          stopReason,
+          providerResponseId: id,
+          usage,
+          error,
+        },
+        terminal,
+      }
+    },
+  }
+}
+
+export const openAiChat: ApiParser = {
+  api: 'openai.chat',
+  provider: 'openai',
+  matches: (path) => path.endsWith('/chat/completions'),
+  // Stored completions: /chat/completions/{id} and /chat/completions/{id}/messages.
+  isSideEndpoint: (path) => /\/chat\/completions\/[^/]+(\/messages)?$/.test(path),
+  parseRequest,
+  createReducer,
+}

@@ -1,0 +1,123 @@
+/**
+ * Response bodies: picks the framing (JSON, SSE, streamed JSON array, NDJSON) from the content type
+ * and the first byte, feeds the records to the API's reducer and decides completeness. Never throws.
+ */
+import { errorFromBody, errorFromText } from './errors.js'
+import { JsonArrayDecoder } from './framing/json-array.js'
+import { NdjsonDecoder } from './framing/ndjson.js'
+import { SseDecoder } from './framing/sse.js'
+import type { StreamReducer } from './provider.js'
+import { parserFor } from './registry.js'
+import type { Api, ParsedRequest, ParsedResponse } from './types.js'
+import { missingUsage } from './usage.js'
+
+export interface ResponseInput {
+  api: Api
+  status: number
+  contentType: string | undefined
+  /** Content-decoded response bytes. */
+  body: Buffer
+  request: ParsedRequest | null
+}
+
+export const FRAMINGS = ['json', 'sse', 'ndjson', 'json-array'] as const
+export type Framing = (typeof FRAMINGS)[number]
+
+function firstNonWhitespace(body: Buffer): number | undefined {
+  for (const byte of body) if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return byte
+  return undefined
+}
+
+export function chooseFraming(api: Api, contentType: string | undefined, body: Buffer): Framing {
+  const type = contentType?.toLowerCase() ?? ''
+  if (type.includes('text/event-stream')) return 'sse'
+  // Ollama answers one JSON line or an NDJSON stream; one-line JSON is NDJSON too.
+  if (type.includes('ndjson') || type.includes('jsonl') || api === 'ollama.chat' || api === 'ollama.generate')
+    return 'ndjson'
+  const first = firstNonWhitespace(body)
+  if (first === 0x5b) return 'json-array' // '[': Gemini's streamed array
+  // No usable content type: an SSE body opens with a field name or a comment.
+  if (!type.includes('json') && (first === 0x64 || first === 0x65 || first === 0x3a)) return 'sse'
+  return 'json'
+}
+
+/** Feeds every record to the reducer; returns how many records were not valid JSON. */
+function feed(framing: Exclude<Framing, 'json'>, body: Buffer, reducer: StreamReducer): number {
+  let malformed = 0
+  const onRecord = (event: string | undefined, data: string): void => {
+    if (data.trim().length === 0) return
+    if (data === '[DONE]') {
+      reducer.push(event, data)
+      return
+    }
+    let value: unknown
+    try {
+      value = JSON.parse(data)
+    } catch {
+      malformed++
+      return
+    }
+    reducer.push(event, value)
+  }
+  const decoder =
+    framing === 'sse'
+      ? new SseDecoder((e) => onRecord(e.event, e.data))
+      : framing === 'ndjson'
+        ? new NdjsonDecoder((text) => onRecord(undefined, text))
+        : new JsonArrayDecoder((text) => onRecord(undefined, text))
+  decoder.push(body)
+  decoder.end()
+  return malformed
+}
+
+function errorResponse(body: Buffer): ParsedResponse {
+  const text = body.toString('utf8')
+  let error = errorFromText(text)
+  try {
+    error = errorFromBody(JSON.parse(text)) ?? error
+  } catch {
+    // not JSON: the text itself is the message
+  }
+  return {
+    message: null,
+    model: null,
+    stopReason: null,
+    providerResponseId: null,
+    usage: missingUsage(),
+    complete: true,
+    error,
+  }
+}
+
+/**
+ * A stream is complete only when its API's terminal event arrived and no record was malformed;
+ * a plain JSON body is complete when it parsed and had the API's shape.
+ */
+export function parseResponse(input: ResponseInput): ParsedResponse {
+  try {
+    if (input.status >= 400) return errorResponse(input.body)
+    const framing = chooseFraming(input.api, input.contentType, input.body)
+    const reducer = parserFor(input.api).createReducer(framing === 'json' ? 'json' : 'stream')
+    let malformed = 0
+    if (framing === 'json') {
+      try {
+        reducer.push(undefined, JSON.parse(input.body.toString('utf8')))
+      } catch {
+        malformed = 1
+      }
+    } else malformed = feed(framing, input.body, reducer)
+    const { response, terminal } = reducer.finish()
+    return { ...response, complete: terminal && malformed === 0 }
+  } catch (err) {
+    // A bug in a parser must not take the recorder down; it shows up as this error type.
+    return {
+      message: null,
+      model: null,
+      stopReason: null,
+      providerResponseId: null,
+      usage: missingUsage(),
+      complete: false,
+      error: { type: 'sessiontap_parse_failure', message: (err as Error).message },
+    }
+  }
+}
