@@ -16,9 +16,9 @@ const block = z.looseObject({
   text: z.string().nullish(),
   id: z.string().nullish(),
   name: z.string().nullish(),
-  input: z.unknown(),
+  input: z.unknown().optional(),
   tool_use_id: z.string().nullish(),
-  content: z.unknown(),
+  content: z.unknown().optional(),
   is_error: z.boolean().nullish(),
   thinking: z.string().nullish(),
   signature: z.string().nullish(),
@@ -210,7 +210,8 @@ function closeBlock(open: OpenBlock): ContentBlock | null {
         type: 'tool_use',
         id: start.id ?? '',
         name: start.name ?? '',
-        input: open.parts.length > 0 ? parseToolArguments(joined) : (start.input ?? {}),
+        // A no-argument call streams one empty partial_json: the start block's {} stands.
+        input: joined.trim().length > 0 ? parseToolArguments(joined) : (start.input ?? {}),
       }
     default:
       return toBlock(start)

@@ -20,10 +20,10 @@ const part = z.looseObject({
   inlineData: z.looseObject({ mimeType: z.string().nullish(), data: z.string().nullish() }).nullish(),
   fileData: z.looseObject({ mimeType: z.string().nullish(), fileUri: z.string().nullish() }).nullish(),
   functionCall: z
-    .looseObject({ id: z.string().nullish(), name: z.string().nullish(), args: z.unknown() })
+    .looseObject({ id: z.string().nullish(), name: z.string().nullish(), args: z.unknown().optional() })
     .nullish(),
   functionResponse: z
-    .looseObject({ id: z.string().nullish(), name: z.string().nullish(), response: z.unknown() })
+    .looseObject({ id: z.string().nullish(), name: z.string().nullish(), response: z.unknown().optional() })
     .nullish(),
 })
 type Part = z.infer<typeof part>
@@ -67,7 +67,7 @@ const chunkSchema = z.looseObject({
   modelVersion: z.string().nullish(),
   responseId: z.string().nullish(),
   promptFeedback: z.looseObject({ blockReason: z.string().nullish() }).nullish(),
-  error: z.unknown(),
+  error: z.unknown().optional(),
 })
 
 const MODEL_METHOD = /\/models\/([^/:]+):(generateContent|streamGenerateContent)$/

@@ -16,7 +16,7 @@ const toolCall = z.looseObject({
   function: z.looseObject({
     name: z.string().nullish(),
     // Ollama sends an object; OpenAI-minded clients sometimes send the JSON text.
-    arguments: z.unknown(),
+    arguments: z.unknown().optional(),
   }),
 })
 
@@ -54,7 +54,7 @@ const lineSchema = z.looseObject({
   done_reason: z.string().nullish(),
   prompt_eval_count: z.number().nullish(),
   eval_count: z.number().nullish(),
-  error: z.unknown(),
+  error: z.unknown().optional(),
 })
 
 function toolUse(call: z.infer<typeof toolCall>): ContentBlock {

@@ -67,7 +67,7 @@ const responseSchema = z.looseObject({
     )
     .nullish(),
   usage: usageSchema.nullish(),
-  error: z.unknown(),
+  error: z.unknown().optional(),
 })
 
 function toolUse(call: z.infer<typeof toolCall>): ContentBlock {

@@ -23,8 +23,8 @@ const item = z.looseObject({
   name: z.string().nullish(),
   arguments: z.string().nullish(),
   /** custom_tool_call input is free text. */
-  input: z.unknown(),
-  output: z.unknown(),
+  input: z.unknown().optional(),
+  output: z.unknown().optional(),
   summary: z.array(z.looseObject({ text: z.string().nullish() })).nullish(),
   encrypted_content: z.string().nullish(),
 })
@@ -55,7 +55,7 @@ const responseObject = z.looseObject({
   output: z.array(item).nullish(),
   usage: usageSchema.nullish(),
   incomplete_details: z.looseObject({ reason: z.string().nullish() }).nullish(),
-  error: z.unknown(),
+  error: z.unknown().optional(),
 })
 type ResponseObject = z.infer<typeof responseObject>
 
