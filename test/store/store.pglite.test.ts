@@ -1,0 +1,20 @@
+/**
+ * The store contract on embedded PGlite, opened through openStore like the CLI does.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { openStore } from '../../src/store/store.js'
+import { registerStoreContract } from './store.contract.js'
+
+registerStoreContract('PGlite', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sessiontap-pglite-'))
+  const store = await openStore({ dataDir })
+  return {
+    store,
+    async cleanup() {
+      await store.close()
+      fs.rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+})
