@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest'
+import { parseRequest } from '../../src/providers/index.js'
+import { jsonBody, ndjsonBody, respond } from './helpers.js'
+
+describe('ollama requests', () => {
+  it('maps /api/chat messages; stream defaults to true', () => {
+    const parsed = parseRequest(
+      'ollama.chat',
+      jsonBody({
+        model: 'llama3.1',
+        tools: [{ type: 'function' }],
+        messages: [
+          { role: 'system', content: 'Short answers.' },
+          { role: 'user', content: 'Hi', images: ['AAAA'] },
+          { role: 'assistant', content: '', tool_calls: [{ function: { name: 'clock', arguments: { tz: 'UTC' } } }] },
+          { role: 'tool', content: '12:00', tool_name: 'clock' },
+        ],
+      }),
+      '/api/chat',
+    )
+    expect(parsed.ok).toBe(true)
+    if (!parsed.ok) return
+    expect(parsed.value).toMatchObject({ api: 'ollama.chat', provider: 'ollama', model: 'llama3.1', stream: true, toolCount: 1 })
+    expect(parsed.value.system).toEqual([{ type: 'text', text: 'Short answers.' }])
+    expect(parsed.value.messages).toEqual([
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Hi' },
+          { type: 'image', data: 'AAAA' },
+        ],
+      },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 'clock', name: 'clock', input: { tz: 'UTC' } }] },
+      { role: 'tool', content: [{ type: 'tool_result', toolUseId: 'clock', output: '12:00', isError: false }] },
+    ])
+  })
+
+  it('maps /api/generate prompt and system; stream:false is honoured', () => {
+    const parsed = parseRequest('ollama.generate', jsonBody({ model: 'm', prompt: 'Say hi', system: 'Sys', stream: false }), '/api/generate')
+    expect(parsed.ok && parsed.value).toMatchObject({
+      stream: false,
+      system: [{ type: 'text', text: 'Sys' }],
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'Say hi' }] }],
+    })
+  })
+})
+
+describe('ollama responses', () => {
+  const lines = [
+    { model: 'qwen3', message: { role: 'assistant', content: '', thinking: 'Hmm' }, done: false },
+    { model: 'qwen3', message: { role: 'assistant', content: 'Hel' }, done: false },
+    { model: 'qwen3', message: { role: 'assistant', content: 'lo' }, done: false },
+    { model: 'qwen3', message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop', prompt_eval_count: 26, eval_count: 9 },
+  ]
+
+  it('folds an NDJSON chat stream and takes counts from the done line', () => {
+    const r = respond('ollama.chat', ndjsonBody(lines), 'application/x-ndjson')
+    expect(r.message?.content).toEqual([
+      { type: 'thinking', text: 'Hmm' },
+      { type: 'text', text: 'Hello' },
+    ])
+    expect(r).toMatchObject({ model: 'qwen3', stopReason: 'stop', providerResponseId: null, complete: true })
+    expect(r.usage).toEqual({
+      inputTokens: 26,
+      outputTokens: 9,
+      cacheReadTokens: null,
+      cacheCreationTokens: null,
+      reasoningTokens: null,
+      status: 'reported',
+    })
+  })
+
+  it('keeps a stream without done:true as incomplete with missing usage', () => {
+    const r = respond('ollama.chat', ndjsonBody(lines.slice(0, 3)), 'application/x-ndjson')
+    expect(r.complete).toBe(false)
+    expect(r.usage.status).toBe('missing')
+    expect(r.message?.content.at(-1)).toEqual({ type: 'text', text: 'Hello' })
+  })
+
+  it('parses a non-streamed /api/generate body and an error', () => {
+    const r = respond(
+      'ollama.generate',
+      jsonBody({ model: 'llama3.1', response: 'Hi!', done: true, done_reason: 'stop', prompt_eval_count: 5, eval_count: 2 }),
+      'application/json; charset=utf-8',
+    )
+    expect(r).toMatchObject({ message: { content: [{ type: 'text', text: 'Hi!' }] }, complete: true, usage: { inputTokens: 5, outputTokens: 2 } })
+    const err = respond('ollama.chat', jsonBody({ error: "model 'x' not found" }), 'application/json', 404)
+    expect(err.error).toEqual({ type: null, message: "model 'x' not found" })
+  })
+})
