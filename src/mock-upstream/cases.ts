@@ -10,6 +10,8 @@ import { z } from 'zod'
 export interface RecordedCase {
   /** The case folder's name; `x-mock-case: <name>` selects it. */
   readonly name: string
+  /** The case folder itself. */
+  readonly folder: string
   readonly method: string
   /** The recorded path without its query string. */
   readonly path: string
@@ -64,6 +66,7 @@ export function loadCase(folder: string): RecordedCase {
   if (contentEncoding) headers['content-encoding'] = contentEncoding
   return {
     name: path.basename(folder),
+    folder,
     method: request.method.toUpperCase(),
     path: stripQuery(request.path),
     requestSha256: sha256Hex(requestBody),
