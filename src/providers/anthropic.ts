@@ -50,6 +50,7 @@ const usageSchema = z.looseObject({
   output_tokens: z.number().nullish(),
   cache_read_input_tokens: z.number().nullish(),
   cache_creation_input_tokens: z.number().nullish(),
+  output_tokens_details: z.looseObject({ thinking_tokens: z.number().nullish() }).nullish(),
 })
 
 const messageSchema = z.looseObject({
@@ -231,8 +232,13 @@ function createReducer(mode: 'json' | 'stream'): StreamReducer {
   /** Cumulative counters: a reported field replaces the earlier value, absent ones are kept. */
   function setUsage(u: z.infer<typeof usageSchema>): void {
     const next: AnthropicUsage = { ...rawUsage }
-    for (const [key, value] of Object.entries(u))
-      if (typeof value === 'number') next[key as keyof AnthropicUsage] = value
+    if (typeof u.input_tokens === 'number') next.input_tokens = u.input_tokens
+    if (typeof u.output_tokens === 'number') next.output_tokens = u.output_tokens
+    if (typeof u.cache_read_input_tokens === 'number')
+      next.cache_read_input_tokens = u.cache_read_input_tokens
+    if (typeof u.cache_creation_input_tokens === 'number')
+      next.cache_creation_input_tokens = u.cache_creation_input_tokens
+    if (u.output_tokens_details) next.output_tokens_details = u.output_tokens_details
     rawUsage = next
   }
 

@@ -77,6 +77,8 @@ export interface AnthropicUsage {
   output_tokens?: Count
   cache_read_input_tokens?: Count
   cache_creation_input_tokens?: Count
+  /** Sent with the thinking-token-count beta; thinking is part of output_tokens. */
+  output_tokens_details?: { thinking_tokens?: Count } | null
 }
 
 /** Anthropic's input_tokens excludes both cache counts, so they are added back. */
@@ -89,7 +91,7 @@ export function anthropicUsage(u: AnthropicUsage): Usage {
     outputTokens: count(u.output_tokens),
     cacheReadTokens: count(u.cache_read_input_tokens),
     cacheCreationTokens: count(u.cache_creation_input_tokens),
-    reasoningTokens: null,
+    reasoningTokens: count(u.output_tokens_details?.thinking_tokens),
   })
 }
 
