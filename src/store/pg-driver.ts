@@ -23,11 +23,14 @@ function sessionOver(client: pg.Pool | pg.PoolClient): SqlSession {
   }
 }
 
+const ignore = (): void => {}
+
 export function openPgDriver(options: PgDriverOptions): Driver {
   const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 })
-  // An idle client losing its connection (server restart) must not crash the process; the next
-  // query reconnects or fails with a classifiable error.
-  pool.on('error', () => {})
+  // A client losing its connection (server restart, terminated backend) emits 'error', which would
+  // crash the process unheard. The failure still reaches the caller through the rejected query.
+  pool.on('error', ignore)
+  pool.on('connect', (client) => client.on('error', ignore))
   return {
     kind: 'pg',
     ...sessionOver(pool),
