@@ -39,16 +39,34 @@ interface SessionIdChoice {
   impliedHarnessId: string | null
 }
 
-/** Takes the first valid id among candidates; invalid ones are reported and skipped. */
-function firstValidId(
-  found: readonly { source: string; value: string | undefined; impliedHarnessId: string | null }[],
+/** A valid id, or null; an invalid one is reported under `source`. */
+function validId(source: string, value: string | undefined, rejected: string[]): string | null {
+  if (value === undefined || value === '') return null
+  const checked = checkIdentifier(value)
+  if (checked.ok) return checked.value
+  rejected.push(rejection(source, checked.reason))
+  return null
+}
+
+/** The first valid session id: the x-tapes header, harness-native headers, then body hints. */
+function chooseSessionId(
+  tapesSessionId: string | null,
+  headers: HeaderMap,
+  hints: BodySessionHints,
   rejected: string[],
 ): SessionIdChoice | null {
-  for (const { source, value, impliedHarnessId } of found) {
-    if (value === undefined || value === '') continue
-    const checked = checkIdentifier(value)
-    if (checked.ok) return { harnessSessionId: checked.value, sessionSource: source, impliedHarnessId }
-    rejected.push(rejection(source, checked.reason))
+  const candidates = [
+    { source: `header:${TAPES_HEADERS.harnessSessionId}`, value: tapesSessionId ?? undefined, implied: null },
+    ...NATIVE_SESSION_HEADERS.map(({ header, harnessId }) => ({
+      source: `header:${header}`,
+      value: headers[header],
+      implied: harnessId,
+    })),
+    ...BODY_SESSION_HINTS.map(({ field, source }) => ({ source, value: hints[field], implied: null })),
+  ]
+  for (const { source, value, implied } of candidates) {
+    const id = validId(source, value, rejected)
+    if (id !== null) return { harnessSessionId: id, sessionSource: source, impliedHarnessId: implied }
   }
   return null
 }
@@ -62,47 +80,19 @@ export function resolveEnvelope(
   input: EnvelopeInput,
   options: EnvelopeOptions,
 ): { envelope: SessionEnvelope; rejected: string[] } {
-  const { headers, hints } = input
+  const { headers } = input
   const rejected: string[] = []
   const tapes = readTapesHeaders(headers, rejected)
   const identity = resolveIdentity(headers, input.metadata, options, rejected)
   const userAgent = harnessFromUserAgent(headers['user-agent'])
 
-  const chosen =
-    firstValidId(
-      [
-        {
-          source: `header:${TAPES_HEADERS.harnessSessionId}`,
-          value: tapes.harnessSessionId ?? undefined,
-          impliedHarnessId: null,
-        },
-        ...NATIVE_SESSION_HEADERS.map(({ header, harnessId }) => ({
-          source: `header:${header}`,
-          value: headers[header],
-          impliedHarnessId: harnessId,
-        })),
-        ...BODY_SESSION_HINTS.map(({ field, source }) => ({
-          source,
-          value: hints[field],
-          impliedHarnessId: null,
-        })),
-      ],
-      rejected,
-    ) ??
-    ({
-      harnessSessionId: syntheticId(input.conversationHash, input.requestId),
-      sessionSource: 'synthetic',
-      impliedHarnessId: null,
-    } satisfies SessionIdChoice)
-
+  const chosen = chooseSessionId(tapes.harnessSessionId, headers, input.hints, rejected) ?? {
+    harnessSessionId: syntheticId(input.conversationHash, input.requestId),
+    sessionSource: 'synthetic',
+    impliedHarnessId: null,
+  }
   const harnessId = tapes.harnessId ?? userAgent?.harnessId ?? chosen.impliedHarnessId ?? 'unknown'
   const thread = threadCandidate(headers)
-  const threadId = thread
-    ? firstValidId(
-        [{ source: `header:${thread.header}`, value: thread.value, impliedHarnessId: null }],
-        rejected,
-      )
-    : null
 
   const envelope: SessionEnvelope = {
     orgId: identity.orgId,
@@ -118,7 +108,7 @@ export function resolveEnvelope(
       ? { harnessId: tapes.parentHarnessId ?? harnessId, harnessSessionId: tapes.parentHarnessSessionId }
       : null,
     harnessMetadata: tapes.metadata ?? {},
-    threadId: threadId?.harnessSessionId ?? null,
+    threadId: thread ? validId(`header:${thread.header}`, thread.value, rejected) : null,
     endSession: headers[options.sessionEndHeader]?.trim().toLowerCase() === 'true',
   }
   return { envelope, rejected }

@@ -16,13 +16,16 @@ const USER_AGENT_HARNESSES: readonly { pattern: RegExp; harnessId: string }[] = 
   { pattern: /^gemini-?cli\/(\S+)/i, harnessId: 'gemini-cli' },
 ]
 
+// The user agent is free text; a version is a label, so keep it short.
+const MAX_VERSION_LENGTH = 64
+
 export function harnessFromUserAgent(
   userAgent: string | undefined,
 ): { harnessId: string; version: string } | null {
   if (userAgent === undefined) return null
   for (const { pattern, harnessId } of USER_AGENT_HARNESSES) {
-    const match = pattern.exec(userAgent)
-    if (match) return { harnessId, version: match[1]! }
+    const version = pattern.exec(userAgent)?.[1]
+    if (version !== undefined) return { harnessId, version: version.slice(0, MAX_VERSION_LENGTH) }
   }
   return null
 }
