@@ -71,7 +71,14 @@ describe('anthropic.messages request', () => {
       },
       {
         role: 'user',
-        content: [{ type: 'tool_result', toolUseId: 'toolu_1', output: [{ type: 'text', text: 'exit 1' }], isError: true }],
+        content: [
+          {
+            type: 'tool_result',
+            toolUseId: 'toolu_1',
+            output: [{ type: 'text', text: 'exit 1' }],
+            isError: true,
+          },
+        ],
       },
     ])
   })
@@ -80,16 +87,25 @@ describe('anthropic.messages request', () => {
     const userId = `user_abc_account_def_session_${SESSION}`
     const parsed = parseRequest(
       'anthropic.messages',
-      jsonBody({ model: 'm', system: 'Be brief.', metadata: { user_id: userId }, messages: [{ role: 'user', content: 'hi' }] }),
+      jsonBody({
+        model: 'm',
+        system: 'Be brief.',
+        metadata: { user_id: userId },
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
       '/v1/messages',
     )
     expect(parsed.ok && parsed.value.system).toEqual([{ type: 'text', text: 'Be brief.' }])
     expect(parsed.ok && parsed.value.hints).toEqual({ metadataUserId: userId, metadataSessionId: SESSION })
-    expect(parsed.ok && parsed.value.messages).toEqual([{ role: 'user', content: [{ type: 'text', text: 'hi' }] }])
+    expect(parsed.ok && parsed.value.messages).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'hi' }] },
+    ])
   })
 
   it('refuses a body without messages', () => {
-    expect(parseRequest('anthropic.messages', jsonBody({ model: 'm' }), '/v1/messages')).toMatchObject({ ok: false })
+    expect(parseRequest('anthropic.messages', jsonBody({ model: 'm' }), '/v1/messages')).toMatchObject({
+      ok: false,
+    })
   })
 })
 
@@ -102,29 +118,83 @@ const STREAM: Array<[string, unknown]> = [
         id: 'msg_1',
         model: 'claude-sonnet-4-6',
         content: [],
-        usage: { input_tokens: 3, cache_creation_input_tokens: 200, cache_read_input_tokens: 1000, output_tokens: 1 },
+        usage: {
+          input_tokens: 3,
+          cache_creation_input_tokens: 200,
+          cache_read_input_tokens: 1000,
+          output_tokens: 1,
+        },
       },
     },
   ],
-  ['content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } }],
+  [
+    'content_block_start',
+    {
+      type: 'content_block_start',
+      index: 0,
+      content_block: { type: 'thinking', thinking: '', signature: '' },
+    },
+  ],
   ['ping', { type: 'ping' }],
-  ['content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'Hmm, ' } }],
-  ['content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'ok.' } }],
-  ['content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature: 'SIG' } }],
+  [
+    'content_block_delta',
+    { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'Hmm, ' } },
+  ],
+  [
+    'content_block_delta',
+    { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'ok.' } },
+  ],
+  [
+    'content_block_delta',
+    { type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature: 'SIG' } },
+  ],
   ['content_block_stop', { type: 'content_block_stop', index: 0 }],
-  ['content_block_start', { type: 'content_block_start', index: 1, content_block: { type: 'text', text: '' } }],
-  ['content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: 'Running ' } }],
-  ['content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: 'it.' } }],
+  [
+    'content_block_start',
+    { type: 'content_block_start', index: 1, content_block: { type: 'text', text: '' } },
+  ],
+  [
+    'content_block_delta',
+    { type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: 'Running ' } },
+  ],
+  [
+    'content_block_delta',
+    { type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: 'it.' } },
+  ],
   ['content_block_stop', { type: 'content_block_stop', index: 1 }],
   [
     'content_block_start',
-    { type: 'content_block_start', index: 2, content_block: { type: 'tool_use', id: 'toolu_9', name: 'Bash', input: {} } },
+    {
+      type: 'content_block_start',
+      index: 2,
+      content_block: { type: 'tool_use', id: 'toolu_9', name: 'Bash', input: {} },
+    },
   ],
-  ['content_block_delta', { type: 'content_block_delta', index: 2, delta: { type: 'input_json_delta', partial_json: '{"comm' } }],
-  ['content_block_delta', { type: 'content_block_delta', index: 2, delta: { type: 'input_json_delta', partial_json: 'and":"ls"}' } }],
+  [
+    'content_block_delta',
+    { type: 'content_block_delta', index: 2, delta: { type: 'input_json_delta', partial_json: '{"comm' } },
+  ],
+  [
+    'content_block_delta',
+    {
+      type: 'content_block_delta',
+      index: 2,
+      delta: { type: 'input_json_delta', partial_json: 'and":"ls"}' },
+    },
+  ],
   ['content_block_stop', { type: 'content_block_stop', index: 2 }],
-  ['message_delta', { type: 'message_delta', delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 50 } }],
-  ['message_delta', { type: 'message_delta', delta: {}, usage: { output_tokens: 75 } }],
+  [
+    'message_delta',
+    { type: 'message_delta', delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 50 } },
+  ],
+  [
+    'message_delta',
+    {
+      type: 'message_delta',
+      delta: {},
+      usage: { output_tokens: 75, output_tokens_details: { thinking_tokens: 30 } },
+    },
+  ],
   ['message_stop', { type: 'message_stop' }],
 ]
 
@@ -139,7 +209,12 @@ describe('anthropic.messages response', () => {
         { type: 'tool_use', id: 'toolu_9', name: 'Bash', input: { command: 'ls' } },
       ],
     })
-    expect(r).toMatchObject({ model: 'claude-sonnet-4-6', stopReason: 'tool_use', providerResponseId: 'msg_1', complete: true })
+    expect(r).toMatchObject({
+      model: 'claude-sonnet-4-6',
+      stopReason: 'tool_use',
+      providerResponseId: 'msg_1',
+      complete: true,
+    })
   })
 
   it('adds both cache counts to input tokens and takes message_delta usage as cumulative', () => {
@@ -149,7 +224,7 @@ describe('anthropic.messages response', () => {
       outputTokens: 75,
       cacheReadTokens: 1000,
       cacheCreationTokens: 200,
-      reasoningTokens: null,
+      reasoningTokens: 30,
       status: 'reported',
     })
   })
@@ -158,7 +233,12 @@ describe('anthropic.messages response', () => {
     const cut = STREAM.slice(0, 13)
     const r = respond('anthropic.messages', sseBody(cut), SSE)
     expect(r.complete).toBe(false)
-    expect(r.message?.content.at(-1)).toEqual({ type: 'tool_use', id: 'toolu_9', name: 'Bash', input: '{"comm' })
+    expect(r.message?.content.at(-1)).toEqual({
+      type: 'tool_use',
+      id: 'toolu_9',
+      name: 'Bash',
+      input: '{"comm',
+    })
     expect(r.usage.outputTokens).toBe(1)
   })
 
@@ -171,7 +251,10 @@ describe('anthropic.messages response', () => {
   it('records a mid-stream error event', () => {
     const r = respond(
       'anthropic.messages',
-      sseBody([...STREAM.slice(0, 3), ['error', { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }]]),
+      sseBody([
+        ...STREAM.slice(0, 3),
+        ['error', { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }],
+      ]),
       SSE,
     )
     expect(r).toMatchObject({ complete: false, error: { type: 'overloaded_error', message: 'Overloaded' } })
@@ -191,11 +274,23 @@ describe('anthropic.messages response', () => {
       }),
       'application/json',
     )
-    expect(r).toMatchObject({ message: { role: 'assistant', content: [{ type: 'text', text: '4' }] }, complete: true })
-    expect(r.usage).toMatchObject({ inputTokens: 20, outputTokens: 2, cacheReadTokens: null, cacheCreationTokens: null })
+    expect(r).toMatchObject({
+      message: { role: 'assistant', content: [{ type: 'text', text: '4' }] },
+      complete: true,
+    })
+    expect(r.usage).toMatchObject({
+      inputTokens: 20,
+      outputTokens: 2,
+      cacheReadTokens: null,
+      cacheCreationTokens: null,
+    })
     const err = respond(
       'anthropic.messages',
-      jsonBody({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' }, request_id: 'req_1' }),
+      jsonBody({
+        type: 'error',
+        error: { type: 'overloaded_error', message: 'Overloaded' },
+        request_id: 'req_1',
+      }),
       'application/json',
       529,
     )

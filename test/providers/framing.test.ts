@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { JsonArrayDecoder } from '../../src/providers/framing/json-array.js'
 import { NdjsonDecoder } from '../../src/providers/framing/ndjson.js'
-import { type SseEvent, SseDecoder } from '../../src/providers/framing/sse.js'
+import { SseDecoder, type SseEvent } from '../../src/providers/framing/sse.js'
 
 const SSE_STREAM = [
   ': keep-alive comment',
@@ -78,11 +78,15 @@ describe('SseDecoder', () => {
   })
 
   it('dispatches a last event that lacks its blank line at end()', () => {
-    expect(decodeSse([Buffer.from('event: x\ndata: {"a":1}')])).toEqual([{ event: 'x', data: '{"a":1}', id: undefined }])
+    expect(decodeSse([Buffer.from('event: x\ndata: {"a":1}')])).toEqual([
+      { event: 'x', data: '{"a":1}', id: undefined },
+    ])
   })
 
   it('strips a leading byte-order mark', () => {
-    expect(decodeSse([Buffer.from('\uFEFFdata: a\n\n', 'utf8')])).toEqual([{ event: undefined, data: 'a', id: undefined }])
+    expect(decodeSse([Buffer.from('\uFEFFdata: a\n\n', 'utf8')])).toEqual([
+      { event: undefined, data: 'a', id: undefined },
+    ])
   })
 })
 
@@ -105,7 +109,8 @@ describe('JsonArrayDecoder', () => {
 
   it('yields identical elements for the array split at every byte position', () => {
     const bytes = Buffer.from(ARRAY)
-    for (let at = 0; at <= bytes.length; at++) expect(decodeArray(splitAt(bytes, at)), `split at ${at}`).toEqual(EXPECTED_ELEMENTS)
+    for (let at = 0; at <= bytes.length; at++)
+      expect(decodeArray(splitAt(bytes, at)), `split at ${at}`).toEqual(EXPECTED_ELEMENTS)
     expect(decodeArray(oneByteChunks(bytes))).toEqual(EXPECTED_ELEMENTS)
   })
 

@@ -12,7 +12,10 @@ describe('gemini.generate request', () => {
         systemInstruction: { parts: [{ text: 'Be kind.' }] },
         tools: [{ functionDeclarations: [{ name: 'a' }, { name: 'b' }] }, { googleSearch: {} }],
         contents: [
-          { role: 'user', parts: [{ text: 'Weather?' }, { inlineData: { mimeType: 'image/jpeg', data: 'QUJD' } }] },
+          {
+            role: 'user',
+            parts: [{ text: 'Weather?' }, { inlineData: { mimeType: 'image/jpeg', data: 'QUJD' } }],
+          },
           { role: 'model', parts: [{ functionCall: { name: 'a', args: { city: 'Oslo' } } }] },
           { role: 'user', parts: [{ functionResponse: { name: 'a', response: { temp: 3 } } }] },
         ],
@@ -32,9 +35,16 @@ describe('gemini.generate request', () => {
         ],
       },
       { role: 'assistant', content: [{ type: 'tool_use', id: 'a', name: 'a', input: { city: 'Oslo' } }] },
-      { role: 'user', content: [{ type: 'tool_result', toolUseId: 'a', output: '{"temp":3}', isError: false }] },
+      {
+        role: 'user',
+        content: [{ type: 'tool_result', toolUseId: 'a', output: '{"temp":3}', isError: false }],
+      },
     ])
-    const plain = parseRequest('gemini.generate', jsonBody({ contents: [] }), '/v1/models/gemini-2.0-flash:generateContent')
+    const plain = parseRequest(
+      'gemini.generate',
+      jsonBody({ contents: [] }),
+      '/v1/models/gemini-2.0-flash:generateContent',
+    )
     expect(plain.ok && plain.value).toMatchObject({ model: 'gemini-2.0-flash', stream: false })
   })
 })
@@ -46,16 +56,27 @@ const chunks = [
     modelVersion: 'gemini-2.5-pro',
     responseId: 'r-1',
   },
-  { candidates: [{ index: 0, content: { role: 'model', parts: [{ text: 'It is ' }] } }], modelVersion: 'gemini-2.5-pro' },
+  {
+    candidates: [{ index: 0, content: { role: 'model', parts: [{ text: 'It is ' }] } }],
+    modelVersion: 'gemini-2.5-pro',
+  },
   {
     candidates: [
       {
         index: 0,
-        content: { role: 'model', parts: [{ text: 'sunny.' }, { functionCall: { id: 'fc1', name: 'log', args: {} } }] },
+        content: {
+          role: 'model',
+          parts: [{ text: 'sunny.' }, { functionCall: { id: 'fc1', name: 'log', args: {} } }],
+        },
         finishReason: 'STOP',
       },
     ],
-    usageMetadata: { promptTokenCount: 11, cachedContentTokenCount: 4, candidatesTokenCount: 5, thoughtsTokenCount: 20 },
+    usageMetadata: {
+      promptTokenCount: 11,
+      cachedContentTokenCount: 4,
+      candidatesTokenCount: 5,
+      thoughtsTokenCount: 20,
+    },
     modelVersion: 'gemini-2.5-pro',
   },
 ]
@@ -71,7 +92,12 @@ describe('gemini.generate response', () => {
     const body = Buffer.from(`[${chunks.map((c) => JSON.stringify(c, null, 2)).join('\r\n,\r\n')}]`)
     const r = respond('gemini.generate', body, 'application/json; charset=UTF-8')
     expect(r.message?.content).toEqual(EXPECTED_CONTENT)
-    expect(r).toMatchObject({ model: 'gemini-2.5-pro', providerResponseId: 'r-1', stopReason: 'STOP', complete: true })
+    expect(r).toMatchObject({
+      model: 'gemini-2.5-pro',
+      providerResponseId: 'r-1',
+      stopReason: 'STOP',
+      complete: true,
+    })
     expect(r.usage).toEqual({
       inputTokens: 11,
       outputTokens: 25,
@@ -93,7 +119,11 @@ describe('gemini.generate response', () => {
     const cut = respond('gemini.generate', truncate(body, 60), 'application/json')
     expect(cut.complete).toBe(false)
     expect(cut.message?.content[0]).toEqual({ type: 'thinking', text: 'Thinking…' })
-    const early = respond('gemini.generate', Buffer.from(`[${JSON.stringify(chunks[0])},${JSON.stringify(chunks[1])}]`), 'application/json')
+    const early = respond(
+      'gemini.generate',
+      Buffer.from(`[${JSON.stringify(chunks[0])},${JSON.stringify(chunks[1])}]`),
+      'application/json',
+    )
     expect(early.complete).toBe(false)
   })
 
@@ -103,6 +133,8 @@ describe('gemini.generate response', () => {
       type: 'RESOURCE_EXHAUSTED',
       message: 'Resource exhausted.',
     })
-    expect(respond('gemini.generate', jsonBody([error]), 'application/json', 429).error?.type).toBe('RESOURCE_EXHAUSTED')
+    expect(respond('gemini.generate', jsonBody([error]), 'application/json', 429).error?.type).toBe(
+      'RESOURCE_EXHAUSTED',
+    )
   })
 })

@@ -1,11 +1,15 @@
 /** Builders for small self-written wire fixtures used by the provider tests. */
-import { parseResponse } from '../../src/providers/index.js'
+
 import type { Api, ParsedResponse } from '../../src/providers/index.js'
+import { parseResponse } from '../../src/providers/index.js'
 
 /** An SSE body: each entry is [event name or undefined, JSON payload or raw string]. */
 export function sseBody(events: Array<[string | undefined, unknown]>): Buffer {
   const text = events
-    .map(([event, data]) => `${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`)
+    .map(
+      ([event, data]) =>
+        `${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`,
+    )
     .join('')
   return Buffer.from(text, 'utf8')
 }

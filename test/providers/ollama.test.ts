@@ -12,7 +12,11 @@ describe('ollama requests', () => {
         messages: [
           { role: 'system', content: 'Short answers.' },
           { role: 'user', content: 'Hi', images: ['AAAA'] },
-          { role: 'assistant', content: '', tool_calls: [{ function: { name: 'clock', arguments: { tz: 'UTC' } } }] },
+          {
+            role: 'assistant',
+            content: '',
+            tool_calls: [{ function: { name: 'clock', arguments: { tz: 'UTC' } } }],
+          },
           { role: 'tool', content: '12:00', tool_name: 'clock' },
         ],
       }),
@@ -20,7 +24,13 @@ describe('ollama requests', () => {
     )
     expect(parsed.ok).toBe(true)
     if (!parsed.ok) return
-    expect(parsed.value).toMatchObject({ api: 'ollama.chat', provider: 'ollama', model: 'llama3.1', stream: true, toolCount: 1 })
+    expect(parsed.value).toMatchObject({
+      api: 'ollama.chat',
+      provider: 'ollama',
+      model: 'llama3.1',
+      stream: true,
+      toolCount: 1,
+    })
     expect(parsed.value.system).toEqual([{ type: 'text', text: 'Short answers.' }])
     expect(parsed.value.messages).toEqual([
       {
@@ -30,13 +40,23 @@ describe('ollama requests', () => {
           { type: 'image', data: 'AAAA' },
         ],
       },
-      { role: 'assistant', content: [{ type: 'tool_use', id: 'clock', name: 'clock', input: { tz: 'UTC' } }] },
-      { role: 'tool', content: [{ type: 'tool_result', toolUseId: 'clock', output: '12:00', isError: false }] },
+      {
+        role: 'assistant',
+        content: [{ type: 'tool_use', id: 'clock', name: 'clock', input: { tz: 'UTC' } }],
+      },
+      {
+        role: 'tool',
+        content: [{ type: 'tool_result', toolUseId: 'clock', output: '12:00', isError: false }],
+      },
     ])
   })
 
   it('maps /api/generate prompt and system; stream:false is honoured', () => {
-    const parsed = parseRequest('ollama.generate', jsonBody({ model: 'm', prompt: 'Say hi', system: 'Sys', stream: false }), '/api/generate')
+    const parsed = parseRequest(
+      'ollama.generate',
+      jsonBody({ model: 'm', prompt: 'Say hi', system: 'Sys', stream: false }),
+      '/api/generate',
+    )
     expect(parsed.ok && parsed.value).toMatchObject({
       stream: false,
       system: [{ type: 'text', text: 'Sys' }],
@@ -50,7 +70,14 @@ describe('ollama responses', () => {
     { model: 'qwen3', message: { role: 'assistant', content: '', thinking: 'Hmm' }, done: false },
     { model: 'qwen3', message: { role: 'assistant', content: 'Hel' }, done: false },
     { model: 'qwen3', message: { role: 'assistant', content: 'lo' }, done: false },
-    { model: 'qwen3', message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop', prompt_eval_count: 26, eval_count: 9 },
+    {
+      model: 'qwen3',
+      message: { role: 'assistant', content: '' },
+      done: true,
+      done_reason: 'stop',
+      prompt_eval_count: 26,
+      eval_count: 9,
+    },
   ]
 
   it('folds an NDJSON chat stream and takes counts from the done line', () => {
@@ -80,10 +107,21 @@ describe('ollama responses', () => {
   it('parses a non-streamed /api/generate body and an error', () => {
     const r = respond(
       'ollama.generate',
-      jsonBody({ model: 'llama3.1', response: 'Hi!', done: true, done_reason: 'stop', prompt_eval_count: 5, eval_count: 2 }),
+      jsonBody({
+        model: 'llama3.1',
+        response: 'Hi!',
+        done: true,
+        done_reason: 'stop',
+        prompt_eval_count: 5,
+        eval_count: 2,
+      }),
       'application/json; charset=utf-8',
     )
-    expect(r).toMatchObject({ message: { content: [{ type: 'text', text: 'Hi!' }] }, complete: true, usage: { inputTokens: 5, outputTokens: 2 } })
+    expect(r).toMatchObject({
+      message: { content: [{ type: 'text', text: 'Hi!' }] },
+      complete: true,
+      usage: { inputTokens: 5, outputTokens: 2 },
+    })
     const err = respond('ollama.chat', jsonBody({ error: "model 'x' not found" }), 'application/json', 404)
     expect(err.error).toEqual({ type: null, message: "model 'x' not found" })
   })

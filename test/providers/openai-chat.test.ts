@@ -9,7 +9,10 @@ describe('openai.chat request', () => {
     model: 'gpt-4o-mini',
     stream: true,
     prompt_cache_key: 'cache-key-1',
-    tools: [{ type: 'function', function: { name: 'multiply' } }, { type: 'function', function: { name: 'add' } }],
+    tools: [
+      { type: 'function', function: { name: 'multiply' } },
+      { type: 'function', function: { name: 'add' } },
+    ],
     messages: [
       { role: 'system', content: 'Be brief.' },
       { role: 'developer', content: [{ type: 'text', text: 'Use tools.' }] },
@@ -39,7 +42,13 @@ describe('openai.chat request', () => {
     expect(parsed.ok).toBe(true)
     if (!parsed.ok) return
     const r = parsed.value
-    expect(r).toMatchObject({ api: 'openai.chat', provider: 'openai', model: 'gpt-4o-mini', stream: true, toolCount: 2 })
+    expect(r).toMatchObject({
+      api: 'openai.chat',
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      stream: true,
+      toolCount: 2,
+    })
     expect(r.hints).toEqual({ promptCacheKey: 'cache-key-1' })
     expect(r.system).toEqual([
       { type: 'text', text: 'Be brief.' },
@@ -70,7 +79,11 @@ describe('openai.chat request', () => {
     expect(plain.ok && plain.value.stream).toBe(false)
     const bad = parseRequest('openai.chat', Buffer.from('{"model":'), '/v1/chat/completions')
     expect(bad).toMatchObject({ ok: false, reason: expect.stringContaining('malformed JSON') })
-    const wrong = parseRequest('openai.chat', jsonBody({ model: 'm', messages: 'hi' }), '/v1/chat/completions')
+    const wrong = parseRequest(
+      'openai.chat',
+      jsonBody({ model: 'm', messages: 'hi' }),
+      '/v1/chat/completions',
+    )
     expect(wrong).toMatchObject({ ok: false, reason: expect.stringContaining('messages') })
   })
 })
@@ -87,12 +100,25 @@ const TOOL_STREAM = sseBody([
   [undefined, chunk({ reasoning_content: 'think.' })],
   [undefined, chunk({ content: 'Calling ' })],
   [undefined, chunk({ content: 'tools.' })],
-  [undefined, chunk({ tool_calls: [{ index: 0, id: 'call_a', function: { name: 'multiply', arguments: '' } }] })],
-  [undefined, chunk({ tool_calls: [{ index: 1, id: 'call_b', function: { name: 'add', arguments: '{"x":' } }] })],
+  [
+    undefined,
+    chunk({ tool_calls: [{ index: 0, id: 'call_a', function: { name: 'multiply', arguments: '' } }] }),
+  ],
+  [
+    undefined,
+    chunk({ tool_calls: [{ index: 1, id: 'call_b', function: { name: 'add', arguments: '{"x":' } }] }),
+  ],
   [undefined, chunk({ tool_calls: [{ index: 0, function: { arguments: '{"a":1' } }] })],
   [undefined, chunk({ tool_calls: [{ index: 0, function: { arguments: ',"b":2}' } }] })],
   [undefined, chunk({ tool_calls: [{ index: 1, function: { arguments: '5}' } }] })],
-  [undefined, { id: 'chatcmpl-1', model: 'gpt-4o-mini-2024-07-18', choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] }],
+  [
+    undefined,
+    {
+      id: 'chatcmpl-1',
+      model: 'gpt-4o-mini-2024-07-18',
+      choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }],
+    },
+  ],
   [
     undefined,
     {
@@ -121,7 +147,13 @@ describe('openai.chat response', () => {
         { type: 'tool_use', id: 'call_b', name: 'add', input: { x: 5 } },
       ],
     })
-    expect(r).toMatchObject({ model: 'gpt-4o-mini-2024-07-18', stopReason: 'tool_calls', providerResponseId: 'chatcmpl-1', complete: true, error: null })
+    expect(r).toMatchObject({
+      model: 'gpt-4o-mini-2024-07-18',
+      stopReason: 'tool_calls',
+      providerResponseId: 'chatcmpl-1',
+      complete: true,
+      error: null,
+    })
     expect(r.usage).toEqual({
       inputTokens: 100,
       outputTokens: 40,
@@ -133,7 +165,14 @@ describe('openai.chat response', () => {
   })
 
   it('reports usage as missing (null, not 0) when the stream carried none', () => {
-    const r = respond('openai.chat', sseBody([[undefined, chunk({ content: 'hi' })], [undefined, '[DONE]']]), SSE)
+    const r = respond(
+      'openai.chat',
+      sseBody([
+        [undefined, chunk({ content: 'hi' })],
+        [undefined, '[DONE]'],
+      ]),
+      SSE,
+    )
     expect(r.usage).toEqual({
       inputTokens: null,
       outputTokens: null,
@@ -154,7 +193,9 @@ describe('openai.chat response', () => {
   })
 
   it('treats a finish_reason without [DONE] as incomplete', () => {
-    const body = sseBody([[undefined, { choices: [{ index: 0, delta: { content: 'x' }, finish_reason: 'stop' }] }]])
+    const body = sseBody([
+      [undefined, { choices: [{ index: 0, delta: { content: 'x' }, finish_reason: 'stop' }] }],
+    ])
     expect(respond('openai.chat', body, SSE).complete).toBe(false)
   })
 
@@ -168,17 +209,32 @@ describe('openai.chat response', () => {
           message: {
             role: 'assistant',
             content: null,
-            tool_calls: [{ id: 'call_9', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } }],
+            tool_calls: [
+              { id: 'call_9', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } },
+            ],
           },
           finish_reason: 'tool_calls',
         },
-        { index: 1, message: { role: 'assistant', content: 'second choice is ignored' }, finish_reason: 'stop' },
+        {
+          index: 1,
+          message: { role: 'assistant', content: 'second choice is ignored' },
+          finish_reason: 'stop',
+        },
       ],
       usage: { prompt_tokens: 10, completion_tokens: 5 },
     })
     const r = respond('openai.chat', body, 'application/json')
-    expect(r.message).toEqual({ role: 'assistant', content: [{ type: 'tool_use', id: 'call_9', name: 'lookup', input: { q: 'x' } }] })
-    expect(r.usage).toMatchObject({ inputTokens: 10, outputTokens: 5, cacheReadTokens: null, reasoningTokens: null, status: 'reported' })
+    expect(r.message).toEqual({
+      role: 'assistant',
+      content: [{ type: 'tool_use', id: 'call_9', name: 'lookup', input: { q: 'x' } }],
+    })
+    expect(r.usage).toMatchObject({
+      inputTokens: 10,
+      outputTokens: 5,
+      cacheReadTokens: null,
+      reasoningTokens: null,
+      status: 'reported',
+    })
     expect(r.complete).toBe(true)
   })
 
@@ -189,10 +245,16 @@ describe('openai.chat response', () => {
       'application/json',
       429,
     )
-    expect(err).toMatchObject({ message: null, error: { type: 'rate_limit_exceeded', message: 'Rate limit' } })
+    expect(err).toMatchObject({
+      message: null,
+      error: { type: 'rate_limit_exceeded', message: 'Rate limit' },
+    })
     const mid = respond(
       'openai.chat',
-      sseBody([[undefined, chunk({ content: 'par' })], [undefined, { error: { type: 'server_error', message: 'boom' } }]]),
+      sseBody([
+        [undefined, chunk({ content: 'par' })],
+        [undefined, { error: { type: 'server_error', message: 'boom' } }],
+      ]),
       SSE,
     )
     expect(mid).toMatchObject({ complete: false, error: { type: 'server_error', message: 'boom' } })

@@ -19,7 +19,11 @@ describe('openai.responses request', () => {
         input: [
           { role: 'developer', content: 'Dev rule.' },
           { role: 'user', content: [{ type: 'input_text', text: 'list files' }] },
-          { type: 'reasoning', summary: [{ type: 'summary_text', text: 'Need ls.' }], encrypted_content: 'ENC' },
+          {
+            type: 'reasoning',
+            summary: [{ type: 'summary_text', text: 'Need ls.' }],
+            encrypted_content: 'ENC',
+          },
           { type: 'function_call', call_id: 'call_1', name: 'shell', arguments: '{"cmd":"ls"}' },
           { type: 'function_call_output', call_id: 'call_1', output: 'a.txt' },
         ],
@@ -44,20 +48,40 @@ describe('openai.responses request', () => {
           { type: 'tool_use', id: 'call_1', name: 'shell', input: { cmd: 'ls' } },
         ],
       },
-      { role: 'tool', content: [{ type: 'tool_result', toolUseId: 'call_1', output: 'a.txt', isError: false }] },
+      {
+        role: 'tool',
+        content: [{ type: 'tool_result', toolUseId: 'call_1', output: 'a.txt', isError: false }],
+      },
     ])
   })
 
   it('takes a string input as one user message and a string conversation id', () => {
-    const parsed = parseRequest('openai.responses', jsonBody({ model: 'gpt-5', input: 'ping', conversation: 'conv_9' }), '/v1/responses')
-    expect(parsed.ok && parsed.value.messages).toEqual([{ role: 'user', content: [{ type: 'text', text: 'ping' }] }])
+    const parsed = parseRequest(
+      'openai.responses',
+      jsonBody({ model: 'gpt-5', input: 'ping', conversation: 'conv_9' }),
+      '/v1/responses',
+    )
+    expect(parsed.ok && parsed.value.messages).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'ping' }] },
+    ])
     expect(parsed.ok && parsed.value.hints).toEqual({ conversationId: 'conv_9' })
   })
 })
 
 const created = { id: 'resp_1', model: 'gpt-5-2025', status: 'in_progress', output: [] }
-const messageItem = { id: 'msg_1', type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Hello there' }] }
-const callItem = { id: 'fc_1', type: 'function_call', call_id: 'call_7', name: 'shell', arguments: '{"cmd":"pwd"}' }
+const messageItem = {
+  id: 'msg_1',
+  type: 'message',
+  role: 'assistant',
+  content: [{ type: 'output_text', text: 'Hello there' }],
+}
+const callItem = {
+  id: 'fc_1',
+  type: 'function_call',
+  call_id: 'call_7',
+  name: 'shell',
+  arguments: '{"cmd":"pwd"}',
+}
 const usage = {
   input_tokens: 50,
   input_tokens_details: { cached_tokens: 20 },
@@ -68,12 +92,21 @@ const usage = {
 function events(final: unknown): Buffer {
   const list: Array<[string, unknown]> = [
     ['response.created', { type: 'response.created', response: created }],
-    ['response.output_item.added', { type: 'response.output_item.added', output_index: 0, item: { ...messageItem, content: [] } }],
+    [
+      'response.output_item.added',
+      { type: 'response.output_item.added', output_index: 0, item: { ...messageItem, content: [] } },
+    ],
     ['response.output_text.delta', { type: 'response.output_text.delta', output_index: 0, delta: 'Hello ' }],
     ['response.output_text.delta', { type: 'response.output_text.delta', output_index: 0, delta: 'there' }],
     ['response.output_item.done', { type: 'response.output_item.done', output_index: 0, item: messageItem }],
-    ['response.output_item.added', { type: 'response.output_item.added', output_index: 1, item: { ...callItem, arguments: '' } }],
-    ['response.function_call_arguments.delta', { type: 'response.function_call_arguments.delta', output_index: 1, delta: '{"cmd":' }],
+    [
+      'response.output_item.added',
+      { type: 'response.output_item.added', output_index: 1, item: { ...callItem, arguments: '' } },
+    ],
+    [
+      'response.function_call_arguments.delta',
+      { type: 'response.function_call_arguments.delta', output_index: 1, delta: '{"cmd":' },
+    ],
   ]
   if (final) list.push(['response.completed', { type: 'response.completed', response: final }])
   return sseBody(list)
@@ -81,7 +114,11 @@ function events(final: unknown): Buffer {
 
 describe('openai.responses response', () => {
   it('takes the final response from response.completed', () => {
-    const r = respond('openai.responses', events({ ...created, status: 'completed', output: [messageItem, callItem], usage }), SSE)
+    const r = respond(
+      'openai.responses',
+      events({ ...created, status: 'completed', output: [messageItem, callItem], usage }),
+      SSE,
+    )
     expect(r.message).toEqual({
       role: 'assistant',
       content: [
@@ -89,7 +126,12 @@ describe('openai.responses response', () => {
         { type: 'tool_use', id: 'call_7', name: 'shell', input: { cmd: 'pwd' } },
       ],
     })
-    expect(r).toMatchObject({ model: 'gpt-5-2025', providerResponseId: 'resp_1', stopReason: 'completed', complete: true })
+    expect(r).toMatchObject({
+      model: 'gpt-5-2025',
+      providerResponseId: 'resp_1',
+      stopReason: 'completed',
+      complete: true,
+    })
     expect(r.usage).toEqual({
       inputTokens: 50,
       outputTokens: 30,
@@ -120,16 +162,41 @@ describe('openai.responses response', () => {
   it('reports response.incomplete reasons and stream error events', () => {
     const incomplete = respond(
       'openai.responses',
-      sseBody([['response.incomplete', { type: 'response.incomplete', response: { ...created, status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' }, output: [messageItem] } }]]),
+      sseBody([
+        [
+          'response.incomplete',
+          {
+            type: 'response.incomplete',
+            response: {
+              ...created,
+              status: 'incomplete',
+              incomplete_details: { reason: 'max_output_tokens' },
+              output: [messageItem],
+            },
+          },
+        ],
+      ]),
       SSE,
     )
     expect(incomplete).toMatchObject({ stopReason: 'max_output_tokens', complete: true })
-    const failed = respond('openai.responses', sseBody([['error', { type: 'error', code: 'server_error', message: 'boom' }]]), SSE)
+    const failed = respond(
+      'openai.responses',
+      sseBody([['error', { type: 'error', code: 'server_error', message: 'boom' }]]),
+      SSE,
+    )
     expect(failed.error).toEqual({ type: 'server_error', message: 'boom' })
   })
 
   it('parses a non-streamed response object', () => {
-    const r = respond('openai.responses', jsonBody({ ...created, status: 'completed', output: [messageItem], usage }), 'application/json')
-    expect(r).toMatchObject({ message: { content: [{ type: 'text', text: 'Hello there' }] }, complete: true, stopReason: 'completed' })
+    const r = respond(
+      'openai.responses',
+      jsonBody({ ...created, status: 'completed', output: [messageItem], usage }),
+      'application/json',
+    )
+    expect(r).toMatchObject({
+      message: { content: [{ type: 'text', text: 'Hello there' }] },
+      complete: true,
+      stopReason: 'completed',
+    })
   })
 })
