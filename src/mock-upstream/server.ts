@@ -43,6 +43,9 @@ export async function startMockUpstream(options: MockUpstreamOptions): Promise<M
       response.destroy(error instanceof Error ? error : undefined)
     })
   })
+  // Outlive the proxy's pooled connections: with Node's 5 s default, Envoy can reuse a connection the
+  // mock is closing and answer its client 503.
+  server.keepAliveTimeout = 75_000
   server.listen(options.port ?? 0, options.host ?? '127.0.0.1')
   await once(server, 'listening')
   const { address, port } = server.address() as AddressInfo
