@@ -1,0 +1,60 @@
+/**
+ * The command line: `sessiontap <command> [options]`. Returns an exit code; prints one clear line for
+ * a bad setting instead of a stack trace.
+ */
+import { ConfigError, loadServeConfig, optionsHelp, parseArgv } from '../config/load.js'
+import { SERVE_OPTIONS } from '../config/options.js'
+import { REPLAY_OPTIONS, replayCommand } from './replay.js'
+import { serveCommand } from './serve.js'
+
+const HELP = `sessiontap: an Envoy ext_proc sidecar that records LLM agent sessions into Postgres
+
+usage: sessiontap <command> [options]
+
+commands:
+  serve                    run the sidecar (ext_proc gRPC server, recorder, admin HTTP)
+  replay <case-dir>...     play recorded exchanges into a running server as Envoy would
+  help                     show this text
+
+Every option can also be set by its environment variable; flags win.
+
+serve options:
+${optionsHelp(SERVE_OPTIONS)}
+
+replay options:
+${optionsHelp(REPLAY_OPTIONS)}
+`
+
+export async function run(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  out: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
+  err: (s: string) => void = (s) => process.stderr.write(`${s}\n`),
+): Promise<number> {
+  const [command, ...rest] = argv
+  const { flags, positional } = parseArgv(rest)
+  try {
+    switch (command) {
+      case 'serve':
+        return await serveCommand(loadServeConfig(flags, env))
+      case 'replay':
+        return await replayCommand(flags, positional, env, out)
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        out(HELP)
+        return command === undefined ? 2 : 0
+      default:
+        err(`unknown command ${JSON.stringify(command)}; see sessiontap --help`)
+        return 2
+    }
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      for (const p of e.problems) err(`sessiontap ${command}: ${p}`)
+      return 2
+    }
+    err(`sessiontap ${command}: ${(e as Error).message}`)
+    return 1
+  }
+}

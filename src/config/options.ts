@@ -1,0 +1,188 @@
+/**
+ * Every setting of `sessiontap serve`, declared once: environment variable, CLI flag, zod type, default
+ * and the line of help that the CLI and the README's configuration reference show.
+ */
+import { z } from 'zod'
+import { LOG_LEVELS } from '../log.js'
+
+const bool = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes')
+const int = (min: number) => z.coerce.number().int().min(min)
+const address = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'host:port')
+const headerName = z
+  .string()
+  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'an HTTP header name')
+  .transform((s) => s.toLowerCase())
+/** `namespace:field.field` inside Envoy's metadata_context, e.g. `envoy.filters.http.jwt_authn:payload.org_id`. */
+const metadataPath = z
+  .string()
+  .regex(/^[^:]+:[^.]+(\.[^.]+)*$/, 'namespace:field.path')
+  .transform((s) => {
+    const at = s.indexOf(':')
+    return { namespace: s.slice(0, at), path: s.slice(at + 1).split('.') }
+  })
+
+export interface OptionSpec {
+  env: string
+  flag: string
+  help: string
+  schema: z.ZodType
+  /** Shown in help; undefined means "unset". */
+  defaultText?: string
+}
+
+export const SERVE_OPTIONS = {
+  grpcAddress: {
+    env: 'SESSIONTAP_GRPC_ADDRESS',
+    flag: '--grpc-address',
+    help: 'ext_proc gRPC listen address (h2c), host:port',
+    schema: address.default('127.0.0.1:50051'),
+    defaultText: '127.0.0.1:50051',
+  },
+  httpAddress: {
+    env: 'SESSIONTAP_HTTP_ADDRESS',
+    flag: '--http-address',
+    help: 'admin HTTP address: /healthz, /readyz, /metrics',
+    schema: address.default('127.0.0.1:9090'),
+    defaultText: '127.0.0.1:9090',
+  },
+  databaseUrl: {
+    env: 'DATABASE_URL',
+    flag: '--database-url',
+    help: 'Postgres connection URL; unset = the embedded database in the data dir',
+    schema: z.string().url().optional(),
+  },
+  dataDir: {
+    env: 'SESSIONTAP_DATA_DIR',
+    flag: '--data-dir',
+    help: 'folder of the embedded database, the spool and the dead-letter file',
+    schema: z.string().min(1).default('./.sessiontap'),
+    defaultText: './.sessiontap',
+  },
+  logLevel: {
+    env: 'SESSIONTAP_LOG_LEVEL',
+    flag: '--log-level',
+    help: `log level: ${LOG_LEVELS.join(', ')}`,
+    schema: z.enum(LOG_LEVELS).default('info'),
+    defaultText: 'info',
+  },
+  captureMaxBytes: {
+    env: 'SESSIONTAP_CAPTURE_MAX_BYTES',
+    flag: '--capture-max-bytes',
+    help: 'capture budget per direction of one exchange; larger exchanges pass through unrecorded',
+    schema: int(1024).default(32 * 1024 * 1024),
+    defaultText: '33554432 (32 MiB)',
+  },
+  stripEnvelopeHeaders: {
+    env: 'SESSIONTAP_STRIP_ENVELOPE_HEADERS',
+    flag: '--strip-envelope-headers',
+    help: 'remove x-tapes-* request headers before they go upstream (synchronous mode only)',
+    schema: bool.default(true),
+    defaultText: 'true',
+  },
+  shutdownTimeoutMs: {
+    env: 'SESSIONTAP_SHUTDOWN_TIMEOUT_MS',
+    flag: '--shutdown-timeout-ms',
+    help: 'on SIGTERM/SIGINT, how long in-flight exchanges and queued turns may take to finish',
+    schema: int(0).default(10_000),
+    defaultText: '10000',
+  },
+  migrate: {
+    env: 'SESSIONTAP_MIGRATE',
+    flag: '--migrate',
+    help: 'apply database migrations at start',
+    schema: bool.default(true),
+    defaultText: 'true',
+  },
+  dbPoolSize: {
+    env: 'SESSIONTAP_DB_POOL_SIZE',
+    flag: '--db-pool-size',
+    help: 'Postgres connections per sidecar',
+    schema: int(1).default(8),
+    defaultText: '8',
+  },
+  writers: {
+    env: 'SESSIONTAP_WRITERS',
+    flag: '--writers',
+    help: 'turns committed concurrently',
+    schema: int(1).default(4),
+    defaultText: '4',
+  },
+  queueSize: {
+    env: 'SESSIONTAP_QUEUE_SIZE',
+    flag: '--queue-size',
+    help: 'turns waiting for the database before they overflow to the spool file',
+    schema: int(1).default(10_000),
+    defaultText: '10000',
+  },
+  parseWorkers: {
+    env: 'SESSIONTAP_PARSE_WORKERS',
+    flag: '--parse-workers',
+    help: 'worker threads that decode, parse and hash exchanges (0 = on the main thread)',
+    schema: int(0).default(1),
+    defaultText: '1',
+  },
+  idleTimeoutMs: {
+    env: 'SESSIONTAP_IDLE_TIMEOUT_MS',
+    flag: '--idle-timeout-ms',
+    help: 'sessions idle longer than this are ended (end_reason idle)',
+    schema: int(1000).default(30 * 60 * 1000),
+    defaultText: '1800000 (30 min)',
+  },
+  orgHeader: {
+    env: 'SESSIONTAP_ORG_HEADER',
+    flag: '--org-header',
+    help: 'trusted header the gateway sets with the org id (a UUID)',
+    schema: headerName.default('x-paper-auth-org-id'),
+    defaultText: 'x-paper-auth-org-id',
+  },
+  subjectHeader: {
+    env: 'SESSIONTAP_SUBJECT_HEADER',
+    flag: '--subject-header',
+    help: 'trusted header the gateway sets with the authenticated subject',
+    schema: headerName.default('x-paper-auth-subject'),
+    defaultText: 'x-paper-auth-subject',
+  },
+  orgMetadata: {
+    env: 'SESSIONTAP_ORG_METADATA',
+    flag: '--org-metadata',
+    help: 'org id from Envoy dynamic metadata, namespace:field.path (wins over the header)',
+    schema: metadataPath.optional(),
+  },
+  subjectMetadata: {
+    env: 'SESSIONTAP_SUBJECT_METADATA',
+    flag: '--subject-metadata',
+    help: 'subject from Envoy dynamic metadata, namespace:field.path',
+    schema: metadataPath.optional(),
+  },
+  allowClientOrg: {
+    env: 'SESSIONTAP_ALLOW_CLIENT_ORG',
+    flag: '--allow-client-org',
+    help: 'let the client header x-tapes-org-id choose the org when no trusted org is present',
+    schema: bool.default(false),
+    defaultText: 'false',
+  },
+  sessionEndHeader: {
+    env: 'SESSIONTAP_SESSION_END_HEADER',
+    flag: '--session-end-header',
+    help: 'request header whose value true ends the session after its turn',
+    schema: headerName.default('x-tapes-session-end'),
+    defaultText: 'x-tapes-session-end',
+  },
+  pricesFile: {
+    env: 'SESSIONTAP_PRICES_FILE',
+    flag: '--prices-file',
+    help: 'JSON file of model prices that replace or extend the built-in table',
+    schema: z.string().min(1).optional(),
+  },
+  storeContent: {
+    env: 'SESSIONTAP_STORE_CONTENT',
+    flag: '--store-content',
+    help: 'store message content; false keeps hashes, usage and metadata only',
+    schema: bool.default(true),
+    defaultText: 'true',
+  },
+} satisfies Record<string, OptionSpec>
+
+export type ServeOptionKey = keyof typeof SERVE_OPTIONS

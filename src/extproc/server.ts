@@ -1,0 +1,86 @@
+/**
+ * The gRPC server: Envoy's ExternalProcessor service plus grpc.health.v1.Health, bound on one
+ * address, with a graceful shutdown that lets in-flight exchanges finish within a deadline.
+ */
+import * as grpc from '@grpc/grpc-js'
+import type { Metrics } from '../admin/metrics.js'
+import type { Logger } from '../log.js'
+import type { ExchangeConsumer } from './exchange.js'
+import type { ProcessingRequest, ProcessingResponse } from './messages.js'
+import { loadProtos, MAX_GRPC_MESSAGE_BYTES } from './proto.js'
+import { handleProcessStream, type StreamOptions } from './stream.js'
+
+export interface ExtProcServerOptions extends StreamOptions {
+  /** host:port; port 0 picks a free one. */
+  address: string
+}
+
+export interface ExtProcServer {
+  /** The bound address (with the real port when 0 was asked for). */
+  readonly address: string
+  readonly activeStreams: number
+  /** Stops accepting streams, waits up to `deadlineMs` for open ones, then cancels the rest. */
+  shutdown(deadlineMs: number): Promise<{ forced: boolean }>
+}
+
+type HealthStatus = 'SERVING' | 'NOT_SERVING'
+
+export async function startExtProcServer(
+  options: ExtProcServerOptions,
+  deps: { consumer: ExchangeConsumer; metrics: Metrics; logger: Logger },
+): Promise<ExtProcServer> {
+  const protos = loadProtos()
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': MAX_GRPC_MESSAGE_BYTES,
+    'grpc.max_send_message_length': MAX_GRPC_MESSAGE_BYTES,
+  })
+  let active = 0
+  let health: HealthStatus = 'SERVING'
+  const watchers = new Set<grpc.ServerWritableStream<unknown, { status: HealthStatus }>>()
+
+  server.addService(protos.extProc.service, {
+    Process: (call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>) => {
+      active++
+      handleProcessStream(call, { ...deps, options }, () => {
+        active--
+      })
+    },
+  })
+  server.addService(protos.health.service, {
+    Check: (_call: unknown, callback: grpc.sendUnaryData<{ status: HealthStatus }>) =>
+      callback(null, { status: health }),
+    Watch: (call: grpc.ServerWritableStream<unknown, { status: HealthStatus }>) => {
+      call.write({ status: health })
+      watchers.add(call)
+      call.on('cancelled', () => watchers.delete(call))
+    },
+  })
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(options.address, grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(new Error(`cannot listen on ${options.address}: ${err.message}`)) : resolve(p),
+    )
+  })
+  const host = options.address.slice(0, options.address.lastIndexOf(':'))
+  const address = `${host}:${port}`
+  deps.logger.info('ext_proc server listening', { address })
+
+  return {
+    address,
+    get activeStreams() {
+      return active
+    },
+    async shutdown(deadlineMs) {
+      health = 'NOT_SERVING'
+      for (const w of watchers) {
+        w.write({ status: health })
+        w.end()
+      }
+      const graceful = new Promise<boolean>((resolve) => server.tryShutdown(() => resolve(false)))
+      const timer = new Promise<boolean>((resolve) => setTimeout(() => resolve(true), deadlineMs).unref())
+      const forced = await Promise.race([graceful, timer])
+      if (forced) server.forceShutdown()
+      return { forced }
+    },
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * One ext_proc Process stream = one HTTP exchange. Replies are written synchronously, in arrival
+ * order, before anything else happens; the finished exchange goes to the consumer on a later tick.
+ * Any failure here stops capturing the exchange but never stops or delays the replies (fail-open).
+ */
+import { performance } from 'node:perf_hooks'
+import type * as grpc from '@grpc/grpc-js'
+import type { Metrics } from '../admin/metrics.js'
+import type { Logger } from '../log.js'
+import { type Direction, ExchangeCapture } from './capture.js'
+import type { ExchangeConsumer, ExchangeEnding } from './exchange.js'
+import type { BodySendMode, ProcessingRequest, ProcessingResponse, RequestKind } from './messages.js'
+import { REQUEST_KINDS } from './messages.js'
+import { envelopeHeadersToStrip, replyTo } from './replies.js'
+
+export interface StreamOptions {
+  /** Capture budget per direction, in raw body bytes. */
+  captureMaxBytes: number
+  /** Remove these-prefixed request headers before the request goes upstream (synchronous modes only). */
+  stripHeaderPrefix: string | undefined
+}
+
+export interface StreamDeps {
+  consumer: ExchangeConsumer
+  metrics: Metrics
+  logger: Logger
+  options: StreamOptions
+}
+
+type Call = grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>
+
+const KINDS = new Set<string>(REQUEST_KINDS)
+
+function directionOf(kind: RequestKind): Direction {
+  return kind.startsWith('request') ? 'request' : 'response'
+}
+
+/** Epoch milliseconds with sub-millisecond precision. */
+const epochNow = () => performance.timeOrigin + performance.now()
+
+export function handleProcessStream(call: Call, deps: StreamDeps, onClosed: () => void): void {
+  const { metrics, logger, options } = deps
+  const capture = new ExchangeCapture(options.captureMaxBytes, epochNow, (reason) => {
+    metrics.exchangesDropped.labels(reason).inc()
+    logger.debug('exchange capture stopped', { reason, requestId: capture.requestHeaders?.['x-request-id'] })
+  })
+  const bodyModes: Partial<Record<Direction, BodySendMode>> = {}
+  let finished = false
+  let writesBlocked = false
+
+  metrics.streams.inc()
+  metrics.streamsActive.inc()
+
+  const fail = (err: unknown) => {
+    if (!capture.dropped) logger.warn('internal error while capturing an exchange', { err })
+    capture.drop('internal_error')
+  }
+
+  const finish = (ending: ExchangeEnding) => {
+    if (finished) return
+    finished = true
+    metrics.streamsActive.dec()
+    metrics.streamEndings.labels(ending).inc()
+    onClosed()
+    let exchange: ReturnType<ExchangeCapture['toExchange']>
+    try {
+      exchange = capture.toExchange(ending)
+    } catch (err) {
+      fail(err)
+      return
+    }
+    if (!exchange) return
+    metrics.exchangesCaptured.inc()
+    // Off the reply path: the last reply has already been handed to grpc-js.
+    setImmediate(() => {
+      try {
+        deps.consumer.consume(exchange)
+      } catch (err) {
+        logger.error('exchange consumer threw', { err })
+      }
+    })
+  }
+
+  const endingNow = (): ExchangeEnding =>
+    capture.ended.response ? 'complete' : capture.responseStarted ? 'reset' : 'no_response'
+
+  const write = (reply: ProcessingResponse) => {
+    if (call.cancelled) return
+    if (!call.write(reply) && !writesBlocked) {
+      // Respect grpc-js back-pressure (FULL_DUPLEX echoes can be large): stop reading until drained.
+      writesBlocked = true
+      call.pause()
+      call.once('drain', () => {
+        writesBlocked = false
+        call.resume()
+      })
+    }
+  }
+
+  call.on('data', (msg: ProcessingRequest) => {
+    const t0 = performance.now()
+    const kind = msg.request
+    if (!kind || !KINDS.has(kind)) {
+      // Nothing to answer: any reply would be spurious. The exchange can no longer be trusted.
+      metrics.messages.labels('malformed').inc()
+      capture.drop('malformed_message')
+      return
+    }
+    metrics.messages.labels(kind).inc()
+    const direction = directionOf(kind)
+    let removeHeaders: string[] = []
+    try {
+      capture.recordCommon(msg)
+      if (msg.protocol_config) {
+        bodyModes.request = msg.protocol_config.request_body_mode
+        bodyModes.response = msg.protocol_config.response_body_mode
+      }
+      switch (kind) {
+        case 'request_headers':
+        case 'response_headers': {
+          capture.onHeaders(direction, msg[kind] ?? {})
+          if (kind === 'request_headers' && options.stripHeaderPrefix && !msg.observability_mode) {
+            removeHeaders = envelopeHeadersToStrip(
+              Object.keys(capture.requestHeaders ?? {}),
+              options.stripHeaderPrefix,
+            )
+          }
+          break
+        }
+        case 'request_body':
+        case 'response_body': {
+          const bytes = msg[kind]?.body?.length ?? 0
+          metrics.bodyBytes.labels(direction).inc(bytes)
+          capture.onBody(direction, msg[kind] ?? {})
+          break
+        }
+        case 'request_trailers':
+        case 'response_trailers':
+          capture.onTrailers(direction, msg[kind] ?? {})
+          break
+      }
+    } catch (err) {
+      fail(err)
+    }
+
+    if (!msg.observability_mode) {
+      const body = kind === 'request_body' || kind === 'response_body' ? msg[kind] : undefined
+      write(replyTo(kind, bodyModes[direction], body, removeHeaders))
+      metrics.replySeconds.labels(kind).observe((performance.now() - t0) / 1000)
+    }
+
+    // The exchange is over once the response reached its end (the request side cannot continue past
+    // that). Ending the call ourselves, with OK, keeps Envoy's reset from hitting an open stream:
+    // Node's HTTP/2 rapid-reset guard would otherwise kill the connection under load (extproc.md §6.1).
+    if (capture.ended.response && (capture.ended.request || capture.responseStarted)) {
+      finish('complete')
+      if (!call.cancelled) call.end()
+    }
+  })
+
+  call.on('end', () => {
+    // Envoy half-closed: nothing more will come. Finish the call with OK.
+    finish(endingNow())
+    if (!call.cancelled) call.end()
+  })
+  call.on('cancelled', () => finish(endingNow()))
+  call.on('error', (err) => {
+    logger.debug('ext_proc stream error', { err })
+    finish(endingNow())
+  })
+}
