@@ -5,7 +5,13 @@
 import { createHash } from 'node:crypto'
 import { createRequire } from 'node:module'
 import type { ContentBlock, ParsedRequest, ParsedResponse } from '../providers/types.js'
-import { type ProjectedBlock, type ProjectedMessage, projectBlocks, projectSystem } from './projection.js'
+import {
+  type ProjectedBlock,
+  type ProjectedMessage,
+  projectBlocks,
+  projectMessage,
+  projectSystem,
+} from './projection.js'
 import type { ChainNode } from './turn.js'
 
 // `canonicalize` is CommonJS (`module.exports = fn`) while its typings declare an ES default export,
@@ -44,7 +50,7 @@ export function hashNode(
   role: string,
   blocks: readonly ContentBlock[],
 ): { hash: string; content: ProjectedMessage } {
-  const content: ProjectedMessage = { type: 'message', role, content: projectBlocks(blocks) }
+  const content = projectMessage(role, blocks)
   return { hash: hashProjected(parentHash, content), content }
 }
 

@@ -2,7 +2,7 @@
  * Block projection: the one place that defines the JSON shape of a content block as it is hashed.
  * Field names follow tapes' `llm.ContentBlock` so conversations without harness noise hash alike.
  */
-import type { ContentBlock, Message } from '../providers/types.js'
+import type { ContentBlock } from '../providers/types.js'
 import { projectText } from './text-projection.js'
 
 interface ProjectedBase {
@@ -119,8 +119,9 @@ function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, inner]) => inner !== undefined)) as T
 }
 
-export function projectMessage(message: Pick<Message, 'content'> & { role: string }): ProjectedMessage {
-  return { type: 'message', role: message.role, content: projectBlocks(message.content) }
+/** The hashed body of a message node. */
+export function projectMessage(role: string, blocks: readonly ContentBlock[]): ProjectedMessage {
+  return { type: 'message', role, content: projectBlocks(blocks) }
 }
 
 // Claude Code sends billing attribution as the first system block; its cc_version suffix changes with
