@@ -30,6 +30,10 @@ function dockerUnavailableReason(): string | undefined {
 }
 
 const unavailable = dockerUnavailableReason()
+// CI sets this where Docker must exist, so a broken runner fails instead of skipping silently.
+if (unavailable && process.env.SESSIONTAP_E2E_REQUIRE_DOCKER === '1') {
+  throw new Error(`compose e2e required, but ${unavailable}`)
+}
 if (unavailable) console.log(`compose e2e skipped: ${unavailable}`)
 
 /** Free loopback ports for the stack's published ports, so parallel runs and local services don't clash. */
