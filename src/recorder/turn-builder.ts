@@ -1,0 +1,122 @@
+/**
+ * Exchange → Turn: decode, parse, hash, resolve the session envelope and price one captured LLM call.
+ * Pure and synchronous so it runs the same on the main thread and inside a parse worker.
+ */
+import { decodeBody } from '../extproc/body-decoding.js'
+import type { Exchange } from '../extproc/exchange.js'
+import { costUsd } from '../pricing/cost.js'
+import type { PriceTable } from '../pricing/price-table.js'
+import { detectApi, parseRequest, parseResponse } from '../providers/index.js'
+import { buildChain } from '../session/chain.js'
+import { resolveEnvelope } from '../session/envelope.js'
+import type { EnvelopeOptions } from '../session/envelope-options.js'
+import type { ChainNode, Turn } from '../session/turn.js'
+
+/** Why an exchange does not become a turn. */
+export const DROP_REASONS = [
+  'not_llm_api', // detectApi skipped it (detail: its skip reason)
+  'no_response', // the stream ended before any response headers
+  'over_budget', // the request body outgrew the capture budget, so it cannot be parsed
+  'request_decode', // the request's content-encoding could not be undone
+  'request_parse', // the request body is not a valid request of the detected API
+  'response_decode', // the response's content-encoding yielded no bytes at all
+] as const
+export type DropReason = (typeof DROP_REASONS)[number]
+
+/** Plain data only: it is posted to parse workers by structured clone. */
+export interface TurnBuildOptions {
+  envelope: EnvelopeOptions
+  prices: PriceTable
+  /** False keeps hashes, roles and parent links of nodes but not their content. */
+  storeContent: boolean
+  /** Output cap of body decoding (compression bombs); decodeBody's default when absent. */
+  maxDecodedBytes?: number
+}
+
+export type TurnBuildResult =
+  | {
+      ok: true
+      turn: Turn
+      /** Why parts of the turn are missing or were ignored (decode errors, rejected envelope values). No content. */
+      notes: string[]
+    }
+  | { ok: false; reason: DropReason; detail?: string }
+
+function contentFree(nodes: ChainNode[]): ChainNode[] {
+  // Hashes were computed over the content before it is dropped here, so chains still link up;
+  // the content column then holds NULL (see the report: nodes.content must allow NULL).
+  return nodes.map((node) => ({ ...node, content: null }))
+}
+
+export function buildTurn(exchange: Exchange, options: TurnBuildOptions): TurnBuildResult {
+  const { request, response, timing } = exchange
+  const detection = detectApi(request.method, request.path, request.headers)
+  if (!detection.ok) return { ok: false, reason: 'not_llm_api', detail: detection.reason }
+  if (exchange.ending === 'no_response' || response === undefined) return { ok: false, reason: 'no_response' }
+  if (request.body.stopped === 'over_budget') return { ok: false, reason: 'over_budget' }
+
+  const requestBytes = decodeBody(request.body.chunks, request.body.encoding, options.maxDecodedBytes)
+  if (requestBytes.error) return { ok: false, reason: 'request_decode', detail: requestBytes.error }
+  const parsedRequest = parseRequest(detection.api, requestBytes.bytes, request.path)
+  if (!parsedRequest.ok) return { ok: false, reason: 'request_parse', detail: parsedRequest.reason }
+
+  const notes: string[] = []
+  // A truncated body still decodes to the bytes it held: those are parsed and the turn is incomplete.
+  const responseBytes = decodeBody(response.body.chunks, response.body.encoding, options.maxDecodedBytes)
+  if (responseBytes.error) {
+    if (responseBytes.bytes.length === 0) {
+      return { ok: false, reason: 'response_decode', detail: responseBytes.error }
+    }
+    notes.push(`response decode: ${responseBytes.error}`)
+  }
+  const parsed = parseResponse({
+    api: detection.api,
+    status: response.status,
+    contentType: response.headers['content-type'],
+    body: responseBytes.bytes,
+    request: parsedRequest.value,
+  })
+
+  const chain = buildChain(parsedRequest.value, parsed)
+  const { envelope, rejected } = resolveEnvelope(
+    {
+      headers: request.headers,
+      metadata: exchange.metadata,
+      hints: parsedRequest.value.hints,
+      conversationHash: chain.conversationHash,
+      requestId: exchange.requestId,
+    },
+    options.envelope,
+  )
+  notes.push(...rejected)
+
+  const model = parsedRequest.value.model
+  const turn: Turn = {
+    requestId: exchange.requestId,
+    envelope,
+    provider: detection.provider,
+    api: detection.api,
+    model,
+    responseModel: parsed.model,
+    statusCode: response.status,
+    isStreaming: parsedRequest.value.stream,
+    isComplete:
+      exchange.ending === 'complete' &&
+      response.body.complete &&
+      responseBytes.error === undefined &&
+      parsed.complete,
+    stopReason: parsed.stopReason,
+    usage: parsed.usage,
+    costUsd: costUsd(detection.provider, parsed.model ?? model, parsed.usage, options.prices),
+    startedAt: new Date(timing.startedAt),
+    latencyMs: timing.endedAt - timing.startedAt,
+    ttftMs: timing.firstResponseAt === undefined ? null : timing.firstResponseAt - timing.startedAt,
+    nodes: options.storeContent ? chain.nodes : contentFree(chain.nodes),
+    requestLeafHash: chain.requestLeafHash,
+    responseHash: chain.responseHash,
+    providerResponseId: parsed.providerResponseId,
+    errorType: parsed.error?.type ?? null,
+    errorMessage: parsed.error?.message ?? null,
+  }
+  return { ok: true, turn, notes }
+}

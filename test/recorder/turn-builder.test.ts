@@ -1,0 +1,179 @@
+import { gzipSync } from 'node:zlib'
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_PRICES } from '../../src/pricing/prices.js'
+import { buildTurn, type TurnBuildOptions } from '../../src/recorder/turn-builder.js'
+import { DEFAULT_ENVELOPE_OPTIONS } from '../../src/session/envelope-options.js'
+import { NIL_ORG, type Turn } from '../../src/session/turn.js'
+import {
+  ANTHROPIC_RESPONSE,
+  anthropicExchange,
+  body,
+  chunked,
+  exchange,
+  OPENAI_STREAM,
+  openaiRequest,
+} from './exchanges.js'
+
+const OPTIONS: TurnBuildOptions = {
+  envelope: DEFAULT_ENVELOPE_OPTIONS,
+  prices: DEFAULT_PRICES,
+  storeContent: true,
+}
+
+function built(result: ReturnType<typeof buildTurn>): Turn {
+  if (!result.ok) throw new Error(`dropped: ${result.reason} ${result.detail ?? ''}`)
+  return result.turn
+}
+
+describe('buildTurn', () => {
+  it('builds an OpenAI streamed turn with usage, timing, chain and cost', () => {
+    const turn = built(buildTurn(exchange({ requestBody: chunked(openaiRequest(), 7) }), OPTIONS))
+    expect(turn).toMatchObject({
+      requestId: 'req-1',
+      provider: 'openai',
+      api: 'openai.chat',
+      model: 'gpt-4o-mini',
+      responseModel: 'gpt-4o-mini-2024-07-18',
+      statusCode: 200,
+      isStreaming: true,
+      isComplete: true,
+      stopReason: 'stop',
+      usage: { inputTokens: 12, outputTokens: 2, status: 'reported' },
+      latencyMs: 1000,
+      ttftMs: 250,
+      providerResponseId: 'chatcmpl-1',
+      errorType: null,
+      errorMessage: null,
+    })
+    expect(turn.startedAt).toEqual(new Date(1_700_000_000_000))
+    expect(turn.envelope.orgId).toBe(NIL_ORG)
+    expect(turn.envelope.sessionSource).toBe('synthetic')
+    // system, user, assistant: each child points at its parent; the response is the last node.
+    expect(turn.nodes.map((n) => n.role)).toEqual(['system', 'user', 'assistant'])
+    expect(turn.nodes[1]?.parentHash).toBe(turn.nodes[0]?.hash)
+    expect(turn.requestLeafHash).toBe(turn.nodes[1]?.hash)
+    expect(turn.responseHash).toBe(turn.nodes[2]?.hash)
+    expect(JSON.stringify(turn.nodes[2]?.content)).toContain('Hello')
+    expect(turn.costUsd).toBeGreaterThan(0)
+  })
+
+  it('builds an Anthropic non-streamed turn', () => {
+    const turn = built(buildTurn(anthropicExchange(), OPTIONS))
+    expect(turn).toMatchObject({
+      provider: 'anthropic',
+      api: 'anthropic.messages',
+      isStreaming: false,
+      isComplete: true,
+      stopReason: 'end_turn',
+      usage: { inputTokens: 20, outputTokens: 3 },
+      providerResponseId: 'msg_01',
+    })
+    expect(turn.costUsd).not.toBeNull()
+  })
+
+  it('decodes a gzip response and gets the same turn as the identity one', () => {
+    const plain = built(buildTurn(exchange(), OPTIONS))
+    const gz = gzipSync(OPENAI_STREAM)
+    const gzipped = built(
+      buildTurn(exchange({ responseBody: chunked(gz, 13, { encoding: 'gzip' }) }), OPTIONS),
+    )
+    expect(gzipped).toEqual(plain)
+  })
+
+  it('keeps what a truncated gzip stream held and marks the turn incomplete', () => {
+    const gz = gzipSync(OPENAI_STREAM)
+    const truncated = gz.subarray(0, Math.floor(gz.length * 0.8))
+    const result = buildTurn(
+      exchange({
+        responseBody: body(truncated, { encoding: 'gzip', complete: false, stopped: 'stream_reset' }),
+        ending: 'reset',
+      }),
+      OPTIONS,
+    )
+    const turn = built(result)
+    expect(turn.isComplete).toBe(false)
+    expect(turn.responseHash).not.toBeNull()
+    expect(result.ok && result.notes.some((n) => n.startsWith('response decode'))).toBe(true)
+  })
+
+  it('marks a stream cut before [DONE] incomplete even when the exchange completed', () => {
+    const cut = OPENAI_STREAM.subarray(0, OPENAI_STREAM.indexOf('data: {', 200))
+    const turn = built(buildTurn(exchange({ responseBody: body(cut) }), OPTIONS))
+    expect(turn.isComplete).toBe(false)
+    expect(turn.usage.status).not.toBe('reported')
+  })
+
+  it('turns a reset exchange that has a response into an incomplete turn', () => {
+    const turn = built(buildTurn(exchange({ ending: 'reset' }), OPTIONS))
+    expect(turn.isComplete).toBe(false)
+  })
+
+  it('records provider errors as error turns', () => {
+    const error = Buffer.from(JSON.stringify({ error: { type: 'rate_limit_error', message: 'slow down' } }))
+    const turn = built(
+      buildTurn(
+        exchange({
+          status: 429,
+          responseHeaders: { 'content-type': 'application/json' },
+          responseBody: body(error),
+        }),
+        OPTIONS,
+      ),
+    )
+    expect(turn).toMatchObject({ statusCode: 429, errorMessage: 'slow down', responseHash: null })
+  })
+
+  it('drops unknown paths as not_llm_api with detectApi reason', () => {
+    expect(buildTurn(exchange({ path: '/v1/files' }), OPTIONS)).toEqual({
+      ok: false,
+      reason: 'not_llm_api',
+      detail: 'unknown_path',
+    })
+  })
+
+  it('drops exchanges without a response, over budget or unparseable, with their reasons', () => {
+    expect(buildTurn(exchange({ noResponse: true }), OPTIONS)).toMatchObject({
+      ok: false,
+      reason: 'no_response',
+    })
+    expect(
+      buildTurn(
+        exchange({ requestBody: body(Buffer.from('{"mo'), { complete: false, stopped: 'over_budget' }) }),
+        OPTIONS,
+      ),
+    ).toMatchObject({ ok: false, reason: 'over_budget' })
+    expect(buildTurn(exchange({ requestBody: body(Buffer.from('not json')) }), OPTIONS)).toMatchObject({
+      ok: false,
+      reason: 'request_parse',
+    })
+    expect(
+      buildTurn(exchange({ requestBody: body(Buffer.from('garbage'), { encoding: 'gzip' }) }), OPTIONS),
+    ).toMatchObject({ ok: false, reason: 'request_decode' })
+    expect(
+      buildTurn(
+        exchange({ responseBody: body(Buffer.from([0x1f, 0x8b, 1]), { encoding: 'gzip' }) }),
+        OPTIONS,
+      ),
+    ).toMatchObject({ ok: false, reason: 'response_decode' })
+  })
+
+  it('keeps hashes, roles and links but no content when storeContent is false', () => {
+    const full = built(buildTurn(exchange(), OPTIONS))
+    const bare = built(buildTurn(exchange(), { ...OPTIONS, storeContent: false }))
+    expect(bare.nodes.map((n) => n.content)).toEqual([null, null, null])
+    expect(bare.nodes.map(({ hash, parentHash, role }) => ({ hash, parentHash, role }))).toEqual(
+      full.nodes.map(({ hash, parentHash, role }) => ({ hash, parentHash, role })),
+    )
+    expect(bare.envelope).toEqual(full.envelope)
+  })
+
+  it('prices by the response model and leaves unknown models unpriced', () => {
+    const unknown = Buffer.from(
+      ANTHROPIC_RESPONSE.toString().replaceAll('claude-sonnet-4-5-20250929', 'mystery-1'),
+    )
+    const base = anthropicExchange()
+    const turn = built(buildTurn({ ...base, response: { ...base.response!, body: body(unknown) } }, OPTIONS))
+    expect(turn.responseModel).toBe('mystery-1')
+    expect(turn.costUsd).toBeNull()
+  })
+})
