@@ -6,6 +6,8 @@ import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
+import { SERVE_OPTIONS } from '../../src/config/options.js'
+import { TAPES_HEADERS } from '../../src/session/tapes-headers.js'
 import { checkEnvoyConfig, EnvoySchema, type SchemaIssue } from './envoy-schema.js'
 import { NEWER_FIELDS } from './newer-fields.js'
 
@@ -82,6 +84,17 @@ describe('shipped Envoy configs', () => {
       expect(cluster.health_checks[0].grpc_health_check).toEqual({})
       expect(cluster.circuit_breakers.thresholds[0].max_requests).toBeGreaterThan(1024)
     }
+  })
+
+  it('never forwards a session header sessiontap reads to the provider, whatever the mode', () => {
+    const removed: string[] = hcm(load('envoy.yaml')).route_config.virtual_hosts[0].request_headers_to_remove
+    const read = [
+      ...Object.values(TAPES_HEADERS),
+      SERVE_OPTIONS.sessionEndHeader.defaultText,
+      'x-tapes-org-id',
+    ]
+    expect(removed).toEqual(expect.arrayContaining(read))
+    expect(removed.every((name) => name.startsWith('x-tapes-'))).toBe(true)
   })
 
   it('every LLM route disables the 15 s whole-response timeout', () => {
