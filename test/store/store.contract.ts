@@ -125,6 +125,16 @@ export function registerStoreContract(driverName: string, open: () => Promise<St
       expect(await count('nodes', turn.envelope.orgId)).toBe(2)
     })
 
+    it('commits a request sent concurrently several times exactly once', async () => {
+      const turn = makeTurn()
+      const results = await Promise.all(Array.from({ length: 6 }, () => store().ingest(turn)))
+      expect(results.filter((r) => r.inserted)).toHaveLength(1)
+      const { sessionId, turnId, turnIndex } = results.find((r) => r.inserted)!
+      for (const result of results) expect(result).toMatchObject({ sessionId, turnId, turnIndex })
+      expect(await count('turns', turn.envelope.orgId)).toBe(1)
+      expect((await session(turn.envelope.orgId)).turn_count).toBe(1)
+    })
+
     it('keeps exact counters and a gapless turn_index', async () => {
       const orgId = randomUUID()
       const envelope = { orgId }
