@@ -11,8 +11,10 @@ import { defaultMigrationsDir, MigrationChecksumError, runMigrations } from '../
 import { openPgDriver } from '../../src/store/pg-driver.js'
 import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js'
 
+const tempDirs: string[] = []
 function migrationsDir(files: Record<string, string>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sessiontap-migrations-'))
+  tempDirs.push(dir)
   for (const [name, sql] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), sql)
   return dir
 }
@@ -39,6 +41,7 @@ describe('runMigrations (Postgres)', () => {
   afterEach(async () => {
     await driver().exec('DROP TABLE IF EXISTS runs, other, schema_migrations')
     await Promise.all(drivers.splice(0).map((d) => d.close()))
+    for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
   })
   afterAll(async () => {
     await pg?.stop()
