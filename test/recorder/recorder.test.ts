@@ -1,0 +1,202 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { Registry } from 'prom-client'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { silentLogger } from '../../src/log.js'
+import { DEFAULT_PRICES } from '../../src/pricing/prices.js'
+import { createRecorder, type Recorder, type RecorderDeps } from '../../src/recorder/recorder.js'
+import type { TurnBuildOptions } from '../../src/recorder/turn-builder.js'
+import { DEFAULT_ENVELOPE_OPTIONS } from '../../src/session/envelope-options.js'
+import { openStore, type Store } from '../../src/store/index.js'
+import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js'
+import { body, exchange, openaiRequest } from './exchanges.js'
+import { metricValue, waitFor } from './wait.js'
+
+const BUILD: TurnBuildOptions = {
+  envelope: DEFAULT_ENVELOPE_OPTIONS,
+  prices: DEFAULT_PRICES,
+  storeContent: true,
+}
+
+let pg: TestPostgres
+let store: Store
+let dataDir: string
+const recorders: Recorder[] = []
+
+beforeAll(async () => {
+  pg = await startTestPostgres()
+  store = await openStore({ databaseUrl: pg.url, dataDir: os.tmpdir() })
+})
+afterAll(async () => {
+  await store?.close()
+  await pg?.stop()
+})
+afterEach(async () => {
+  for (const r of recorders.splice(0)) await r.drain(0)
+  rmSync(dataDir, { recursive: true, force: true })
+})
+
+function recorder(overrides: Partial<RecorderDeps> = {}): { recorder: Recorder; registry: Registry } {
+  const registry = new Registry()
+  const r = createRecorder({
+    store,
+    buildOptions: BUILD,
+    parseWorkers: 0,
+    writers: 2,
+    queueSize: 100,
+    dataDir,
+    logger: silentLogger,
+    registry,
+    retry: { baseMs: 5, maxMs: 20 },
+    ...overrides,
+  })
+  recorders.push(r)
+  return { recorder: r, registry }
+}
+
+/** Distinct conversations, so each exchange is its own turn (and session). */
+function exchanges(prefix: string, n: number) {
+  return Array.from({ length: n }, (_, i) =>
+    exchange({ requestId: `${prefix}-${i}`, requestBody: body(openaiRequest(`${prefix} question ${i}`)) }),
+  )
+}
+
+async function rowsFor(prefix: string): Promise<Map<string, number>> {
+  const { rows } = await store.driver.query<{ request_id: string; n: string }>(
+    'SELECT request_id, count(*) AS n FROM turns WHERE request_id LIKE $1 GROUP BY request_id',
+    [`${prefix}-%`],
+  )
+  return new Map(rows.map((r) => [r.request_id, Number(r.n)]))
+}
+
+describe('recorder on real Postgres', () => {
+  it('commits consumed exchanges and counts drop reasons', async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'sessiontap-rec-'))
+    const { recorder: r, registry } = recorder()
+    await r.start()
+    for (const e of exchanges('plain', 5)) r.consume(e)
+    r.consume(exchange({ requestId: 'plain-files', path: '/v1/files' }))
+    await waitFor(
+      '5 commits',
+      async () => (await metricValue(registry, 'sessiontap_recorder_committed_total')) === 5,
+    )
+    expect([...(await rowsFor('plain')).values()]).toEqual([1, 1, 1, 1, 1])
+    expect(await metricValue(registry, 'sessiontap_recorder_dropped_total', { reason: 'not_llm_api' })).toBe(
+      1,
+    )
+    expect(await metricValue(registry, 'sessiontap_recorder_turns_built_total')).toBe(5)
+    expect(await r.drain(1000)).toEqual({ committed: 0, spooled: 0 })
+  })
+
+  it('spools queue overflow and what is left at the drain deadline; start() replays it exactly once', async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'sessiontap-rec-'))
+    let open!: () => void
+    const gate = new Promise<void>((resolve) => {
+      open = resolve
+    })
+    const gated: Store = { ...store, ingest: async (turn) => gate.then(() => store.ingest(turn)) }
+    const first = recorder({ store: gated, writers: 1, queueSize: 2 })
+    await first.recorder.start()
+    for (const e of exchanges('spool', 10)) first.recorder.consume(e)
+    await waitFor(
+      '10 turns built',
+      async () => (await metricValue(first.registry, 'sessiontap_recorder_turns_built_total')) === 10,
+    )
+    // One turn is held by the writer, two wait in the queue, seven overflowed.
+    expect(
+      await metricValue(first.registry, 'sessiontap_recorder_spooled_total', { reason: 'overflow' }),
+    ).toBe(7)
+    expect(await first.recorder.drain(50)).toEqual({ committed: 0, spooled: 3 })
+    const spoolLines = readFileSync(path.join(dataDir, 'spool.jsonl'), 'utf8').trim().split('\n')
+    expect(spoolLines).toHaveLength(10)
+    // The writer's ingest now completes after all: that turn is both committed and spooled.
+    open()
+    await waitFor('the held turn', async () => (await rowsFor('spool')).size === 1)
+
+    const second = recorder()
+    await second.recorder.start()
+    await waitFor('replay', async () => (await rowsFor('spool')).size === 10)
+    await waitFor('spool file removed', () =>
+      readdirSync(dataDir).every((f) => !f.startsWith('spool.replay-')),
+    )
+    expect([...(await rowsFor('spool')).values()].every((n) => n === 1)).toBe(true)
+    expect(await metricValue(second.registry, 'sessiontap_recorder_replayed_total')).toBe(10)
+    expect(await metricValue(second.registry, 'sessiontap_recorder_committed_total')).toBe(9)
+    expect(await metricValue(second.registry, 'sessiontap_recorder_already_committed_total')).toBe(1)
+    await second.recorder.drain(1000)
+
+    const third = recorder()
+    await third.recorder.start()
+    await third.recorder.drain(1000)
+    expect(await metricValue(third.registry, 'sessiontap_recorder_replayed_total')).toBe(0)
+    expect((await rowsFor('spool')).size).toBe(10)
+  })
+
+  it('replays a spool file claimed by a run that crashed mid-replay, and dead-letters a torn line', async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'sessiontap-rec-'))
+    const gated: Store = { ...store, ingest: () => new Promise(() => {}) }
+    const first = recorder({ store: gated, writers: 1, queueSize: 1 })
+    for (const e of exchanges('torn', 3)) first.recorder.consume(e)
+    await first.recorder.drain(50)
+    // A crash mid-replay leaves a claimed file behind; a crash mid-append leaves a torn last line.
+    const claimed = path.join(dataDir, 'spool.replay-00000000-0000-7000-8000-000000000000.jsonl')
+    const lines = readFileSync(path.join(dataDir, 'spool.jsonl'), 'utf8')
+    rmSync(path.join(dataDir, 'spool.jsonl'))
+    writeFileSync(claimed, `${lines}{"v":1,"reason":"ov`)
+
+    const second = recorder()
+    await second.recorder.start()
+    await waitFor('replay', async () => (await rowsFor('torn')).size === 3)
+    await waitFor('claimed file removed', () => !readdirSync(dataDir).includes(path.basename(claimed)))
+    const dead = readFileSync(path.join(dataDir, 'dead-letter.jsonl'), 'utf8').trim().split('\n')
+    expect(dead).toHaveLength(1)
+    expect(JSON.parse(dead[0]!)).toMatchObject({ line: '{"v":1,"reason":"ov' })
+  })
+
+  it('dead-letters a turn the database rejects for good, with the reason', async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'sessiontap-rec-'))
+    // A real permanent rejection: Postgres refuses a non-UUID org id (22P02).
+    const broken: Store = {
+      ...store,
+      ingest: (turn) => store.ingest({ ...turn, envelope: { ...turn.envelope, orgId: 'not-a-uuid' } }),
+    }
+    const { recorder: r, registry } = recorder({ store: broken })
+    await r.start()
+    r.consume(exchange({ requestId: 'dead-1' }))
+    await waitFor(
+      'dead letter',
+      async () => (await metricValue(registry, 'sessiontap_recorder_dead_lettered_total')) === 1,
+    )
+    await r.drain(1000)
+    const [line, ...rest] = readFileSync(path.join(dataDir, 'dead-letter.jsonl'), 'utf8').trim().split('\n')
+    expect(rest).toEqual([])
+    const record = JSON.parse(line!)
+    expect(record).toMatchObject({ requestId: 'dead-1', code: '22P02', turn: { requestId: 'dead-1' } })
+    expect(record.error).toMatch(/uuid/)
+    expect((await rowsFor('dead')).size).toBe(0)
+    expect(await metricValue(registry, 'sessiontap_recorder_retries_total')).toBe(0)
+  })
+
+  it('retries retryable errors and commits the turn once', async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'sessiontap-rec-'))
+    let failures = 3
+    const flaky: Store = {
+      ...store,
+      ingest: (turn) => {
+        if (failures-- > 0)
+          return Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))
+        return store.ingest(turn)
+      },
+    }
+    const { recorder: r, registry } = recorder({ store: flaky, writers: 1 })
+    await r.start()
+    r.consume(exchange({ requestId: 'flaky-1' }))
+    await waitFor(
+      'commit',
+      async () => (await metricValue(registry, 'sessiontap_recorder_committed_total')) === 1,
+    )
+    expect(await metricValue(registry, 'sessiontap_recorder_retries_total')).toBe(3)
+    expect(await rowsFor('flaky')).toEqual(new Map([['flaky-1', 1]]))
+  })
+})
