@@ -145,7 +145,7 @@ export async function runExchange(
     headersOutcome: Promise<boolean> | boolean,
     beforeAwait?: () => void,
   ): Promise<Buffer | undefined> => {
-    const mode = modes[dir].body
+    let mode = modes[dir].body
     const type = dir === 'request' ? 'request_body' : 'response_body'
     if (body.length === 0 && hasTrailers) return (await headersOutcome) ? body : undefined
     if (body.length === 0) return (await headersOutcome) ? body : undefined
@@ -177,6 +177,8 @@ export async function runExchange(
       return Buffer.concat(collector.chunks)
     }
     if (!(await headersOutcome)) return undefined
+    // A mode_override on the headers reply may have changed the mode.
+    mode = modes[dir].body
     if (!processing || mode === 'NONE' || mode === 'GRPC') return body
     if (mode === 'STREAMED') {
       const chunks = plan(body)

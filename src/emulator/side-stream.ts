@@ -17,6 +17,13 @@ import { codecs } from './codec.js'
 import type { EmulatedExchange, EmulatorStats, FilterConfig } from './types.js'
 
 export type Dir = 'request' | 'response'
+
+/**
+ * Envoy resets the stream right after its half-close (extproc.md §3.12, §6.1), writing both frames in
+ * order. A grpc-js client flushes its half-close asynchronously, so the emulator waits a little before
+ * the reset; otherwise under load the reset could overtake the half-close, which Envoy never does.
+ */
+const RESET_DELAY_MS = 50
 type Slot = 'headers' | 'body' | 'trailers'
 
 export type Outcome =
@@ -267,7 +274,14 @@ export class SideStream {
     const call = this.call
     if (!call) return
     call.end()
-    setImmediate(() => call.cancel())
+    // On a stream the server already ended the reset is a no-op, as Envoy's reset of a finished stream is.
+    let statusSeen = false
+    call.once('status', () => {
+      statusSeen = true
+    })
+    setTimeout(() => {
+      if (!statusSeen) call.cancel()
+    }, RESET_DELAY_MS).unref()
   }
 
   /** Observability mode: keep the stream open for the deferred close time, or until the server ends it. */

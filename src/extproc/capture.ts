@@ -138,6 +138,13 @@ export class ExchangeCapture {
     this.endDirection(direction)
   }
 
+  /** The body mode is NONE (from protocol_config): this direction ends with its headers, body unseen. */
+  bodyNotSent(direction: Direction): void {
+    if (this.ended[direction]) return
+    this.ended[direction] = true
+    this.bodies[direction].stopped = 'body_not_sent'
+  }
+
   private endDirection(direction: Direction): void {
     this.ended[direction] = true
     this.bodies[direction].complete = true

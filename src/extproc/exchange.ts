@@ -8,7 +8,12 @@
 export type HeaderMap = Readonly<Record<string, string>>
 
 /** Why a direction's body stopped being captured before its end. */
-export const CAPTURE_STOP_REASONS = ['over_budget', 'stream_reset', 'no_end_of_stream'] as const
+export const CAPTURE_STOP_REASONS = [
+  'over_budget',
+  'stream_reset',
+  'no_end_of_stream',
+  'body_not_sent', // the body mode is NONE: Envoy never sends the body
+] as const
 export type CaptureStopReason = (typeof CAPTURE_STOP_REASONS)[number]
 
 export interface CapturedBody {

@@ -46,6 +46,7 @@ export function handleProcessStream(call: Call, deps: StreamDeps, onClosed: () =
   })
   const bodyModes: Partial<Record<Direction, BodySendMode>> = {}
   let finished = false
+  let callEnded = false
   let writesBlocked = false
 
   metrics.streams.inc()
@@ -84,8 +85,15 @@ export function handleProcessStream(call: Call, deps: StreamDeps, onClosed: () =
   const endingNow = (): ExchangeEnding =>
     capture.ended.response ? 'complete' : capture.responseStarted ? 'reset' : 'no_response'
 
+  /** Ends the gRPC call with OK, once; nothing is written after it. */
+  const endCall = () => {
+    if (callEnded || call.cancelled) return
+    callEnded = true
+    call.end()
+  }
+
   const write = (reply: ProcessingResponse) => {
-    if (call.cancelled) return
+    if (call.cancelled || callEnded) return
     if (!call.write(reply) && !writesBlocked) {
       // Respect grpc-js back-pressure (FULL_DUPLEX echoes can be large): stop reading until drained.
       writesBlocked = true
@@ -98,6 +106,8 @@ export function handleProcessStream(call: Call, deps: StreamDeps, onClosed: () =
   }
 
   call.on('data', (msg: ProcessingRequest) => {
+    // After we ended the call nothing can be answered; Envoy has nothing more to send by then anyway.
+    if (callEnded) return
     const t0 = performance.now()
     const kind = msg.request
     if (!kind || !KINDS.has(kind)) {
@@ -119,6 +129,7 @@ export function handleProcessStream(call: Call, deps: StreamDeps, onClosed: () =
         case 'request_headers':
         case 'response_headers': {
           capture.onHeaders(direction, msg[kind] ?? {})
+          if (bodyModes[direction] === 'NONE') capture.bodyNotSent(direction)
           if (kind === 'request_headers' && options.stripHeaderPrefix && !msg.observability_mode) {
             removeHeaders = envelopeHeadersToStrip(
               Object.keys(capture.requestHeaders ?? {}),
@@ -154,14 +165,14 @@ export function handleProcessStream(call: Call, deps: StreamDeps, onClosed: () =
     // Node's HTTP/2 rapid-reset guard would otherwise kill the connection under load (extproc.md §6.1).
     if (capture.ended.response && (capture.ended.request || capture.responseStarted)) {
       finish('complete')
-      if (!call.cancelled) call.end()
+      endCall()
     }
   })
 
   call.on('end', () => {
     // Envoy half-closed: nothing more will come. Finish the call with OK.
     finish(endingNow())
-    if (!call.cancelled) call.end()
+    endCall()
   })
   call.on('cancelled', () => finish(endingNow()))
   call.on('error', (err) => {
