@@ -25,6 +25,7 @@ import {
   spoolRecord,
 } from './spool.js'
 import type { TurnBuildOptions } from './turn-builder.js'
+import { BoundedQueue } from './turn-queue.js'
 
 /** Drop reasons of the recorder itself, besides buildTurn's DROP_REASONS and the pool's POOL_DROP_REASONS. */
 export const RECORDER_DROP_REASONS = [
@@ -40,6 +41,7 @@ export interface RetryPolicy {
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { baseMs: 100, maxMs: 5000 }
+export const DEFAULT_QUEUE_MAX_BYTES = 256 * 1024 * 1024
 
 export interface RecorderDeps {
   store: Store
@@ -50,6 +52,8 @@ export interface RecorderDeps {
   writers: number
   /** Turns held in memory for the writers; beyond it they go to the spool file. */
   queueSize: number
+  /** Bytes (raw body size of their exchanges) the queued turns may hold; beyond it they are spooled too. */
+  queueMaxBytes?: number
   /** Holds spool.jsonl and dead-letter.jsonl. */
   dataDir: string
   logger: Logger
@@ -83,6 +87,8 @@ interface ReplayBatch {
 
 interface Pending {
   turn: Turn
+  /** Raw body bytes of its exchange (or its spool line): what the queue's byte bound counts. */
+  weight: number
   batch: ReplayBatch | undefined
   /** Committed, spooled or dead-lettered (or being so): nothing else may act on it. */
   claimed: boolean
@@ -101,9 +107,6 @@ function loggableDetail(reason: string, detail: string | undefined): string | un
 export function createRecorder(deps: RecorderDeps): Recorder {
   const { store, logger } = deps
   const retry = deps.retry ?? DEFAULT_RETRY
-  const queueSize = Math.max(1, deps.queueSize)
-  // The replay feeder leaves the upper half of the queue to live traffic.
-  const replayLowWater = Math.max(1, Math.floor(queueSize / 2))
   const metrics = createRecorderMetrics(deps.registry)
   const spool = new JsonlAppender(path.join(deps.dataDir, SPOOL_FILE))
   const deadLetter = new JsonlAppender(path.join(deps.dataDir, DEAD_LETTER_FILE))
@@ -113,7 +116,12 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     onWorkerFailure: (reason, detail) => logger.error('parse worker replaced', { reason, detail }),
   })
 
-  const queue: Pending[] = []
+  const queue = new BoundedQueue<Pending>(
+    Math.max(1, deps.queueSize),
+    deps.queueMaxBytes ?? DEFAULT_QUEUE_MAX_BYTES,
+  )
+  // The replay feeder leaves the upper half of the queue to live traffic.
+  const REPLAY_SHARE = 0.5
   const active = new Set<Pending>()
   const idleWriters: Array<() => void> = []
   const spaceWaiters: Array<() => void> = []
@@ -233,11 +241,10 @@ export function createRecorder(deps: RecorderDeps): Recorder {
   }
 
   const enqueue = (item: Pending) => {
-    if (queue.length >= queueSize) {
+    if (!queue.offer(item)) {
       spoolTurns([item], 'overflow')
       return
     }
-    queue.push(item)
     setGauges()
     idleWriters.shift()?.()
   }
@@ -288,7 +295,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
         continue
       }
       setGauges()
-      if (queue.length < replayLowWater) wakeAll(spaceWaiters)
+      if (!queue.filledTo(REPLAY_SHARE)) wakeAll(spaceWaiters)
       active.add(item)
       await commit(item)
       active.delete(item)
@@ -308,12 +315,12 @@ export function createRecorder(deps: RecorderDeps): Recorder {
         continue
       }
       metrics.replayed.inc()
-      while (queue.length >= replayLowWater && !draining) {
+      while (queue.filledTo(REPLAY_SHARE) && !draining) {
         await new Promise<void>((resolve) => spaceWaiters.push(resolve))
       }
       if (draining) return
       batch.outstanding++
-      queue.push({ turn: entry.turn, batch, claimed: false })
+      queue.push({ turn: entry.turn, weight: entry.bytes, batch, claimed: false })
       setGauges()
       idleWriters.shift()?.()
     }
@@ -345,7 +352,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     })()
   }
 
-  const onBuilt = (result: ParseResult, requestId: string) => {
+  const onBuilt = (result: ParseResult, requestId: string, weight: number) => {
     if (!result.ok) {
       drop(result.reason, requestId, result.detail)
       return
@@ -356,7 +363,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     }
     metrics.turnsBuilt.inc()
     if (result.notes.length > 0) logger.debug('turn built with notes', { requestId, notes: result.notes })
-    enqueue({ turn: result.turn, batch: undefined, claimed: false })
+    enqueue({ turn: result.turn, weight, batch: undefined, claimed: false })
   }
 
   return {
@@ -371,7 +378,12 @@ export function createRecorder(deps: RecorderDeps): Recorder {
         void pool
           .run(exchange)
           .then(
-            (result) => onBuilt(result, exchange.requestId),
+            (result) =>
+              onBuilt(
+                result,
+                exchange.requestId,
+                exchange.request.body.size + (exchange.response?.body.size ?? 0),
+              ),
             (err) => drop('build_failed', exchange.requestId, (err as Error).message),
           )
           .finally(() => {
@@ -399,7 +411,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
         }
         stopped = true
         // Claimed before anything yields, so a writer leaving its retry loop cannot take its turn along.
-        spoolTurns([...queue.splice(0), ...active], 'drain')
+        spoolTurns([...queue.takeAll(), ...active], 'drain')
         setGauges()
         stop.abort()
         wakeAll(idleWriters)

@@ -39,7 +39,8 @@ export function spoolRecord(turn: Turn, reason: SpoolReason): unknown {
   return { v: 1, reason, turn }
 }
 
-export type SpoolEntry = { ok: true; turn: Turn } | { ok: false; line: string; error: string }
+/** `bytes`: the line's length, a stand-in for the memory the turn holds. */
+export type SpoolEntry = { ok: true; turn: Turn; bytes: number } | { ok: false; line: string; error: string }
 
 export function parseSpoolLine(line: string): SpoolEntry {
   let json: unknown
@@ -52,7 +53,7 @@ export function parseSpoolLine(line: string): SpoolEntry {
   const parsed = spoolLine.safeParse(json)
   if (!parsed.success)
     return { ok: false, line, error: `invalid spool line: ${parsed.error.issues[0]?.message}` }
-  return { ok: true, turn: parsed.data.turn as unknown as Turn }
+  return { ok: true, turn: parsed.data.turn as unknown as Turn, bytes: line.length }
 }
 
 export async function* readSpoolFile(file: string): AsyncGenerator<SpoolEntry> {
