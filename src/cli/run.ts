@@ -5,7 +5,7 @@
 import { ConfigError, loadServeConfig, optionsHelp, parseArgv } from '../config/load.js'
 import { SERVE_OPTIONS } from '../config/options.js'
 import { REPLAY_OPTIONS, replayCommand } from './replay.js'
-import { serveCommand } from './serve.js'
+import { migrateCommand, serveCommand } from './serve.js'
 
 const HELP = `sessiontap: an Envoy ext_proc sidecar that records LLM agent sessions into Postgres
 
@@ -13,12 +13,13 @@ usage: sessiontap <command> [options]
 
 commands:
   serve                    run the sidecar (ext_proc gRPC server, recorder, admin HTTP)
+  migrate                  apply database migrations (DATABASE_URL, or the embedded database) and exit
   replay <case-dir>...     play recorded exchanges into a running server as Envoy would
   help                     show this text
 
 Every option can also be set by its environment variable; flags win.
 
-serve options:
+serve and migrate options:
 ${optionsHelp(SERVE_OPTIONS)}
 
 replay options:
@@ -37,6 +38,8 @@ export async function run(
     switch (command) {
       case 'serve':
         return await serveCommand(loadServeConfig(flags, env))
+      case 'migrate':
+        return await migrateCommand(loadServeConfig(flags, env), out)
       case 'replay':
         return await replayCommand(flags, positional, env, out)
       case undefined:

@@ -2,13 +2,15 @@
  * `sessiontap serve`: the sidecar. Opens the store (embedded by default), starts the recorder, the
  * ext_proc gRPC server and the admin HTTP server, and shuts down gracefully on SIGTERM/SIGINT.
  */
-
 import { startAdminServer } from '../admin/http.js'
 import { createMetrics } from '../admin/metrics.js'
 import type { ServeConfig } from '../config/load.js'
-import type { ExchangeConsumer } from '../extproc/exchange.js'
 import { startExtProcServer } from '../extproc/server.js'
 import { createLogger, type Logger } from '../log.js'
+import { loadPriceTable } from '../pricing/cost.js'
+import { createRecorder } from '../recorder/recorder.js'
+import { envelopeOptionsSchema } from '../session/index.js'
+import { openStore, runMigrations } from '../store/index.js'
 
 export interface RunningSidecar {
   grpcAddress: string
@@ -17,30 +19,65 @@ export interface RunningSidecar {
   stop(reason: string): Promise<void>
 }
 
+export function storeOptions(config: ServeConfig) {
+  return {
+    ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
+    dataDir: config.dataDir,
+    poolSize: config.dbPoolSize,
+    migrate: config.migrate,
+  }
+}
+
 export async function startSidecar(
   config: ServeConfig,
   logger: Logger = createLogger(config.logLevel),
 ): Promise<RunningSidecar> {
   const metrics = createMetrics()
-  // Until the recorder lands, exchanges are logged; the consumer is the seam where it plugs in.
-  const consumer: ExchangeConsumer = {
-    consume(exchange) {
-      logger.debug('exchange captured', {
-        requestId: exchange.requestId,
-        path: exchange.request.path,
-        status: exchange.response?.status,
-        ending: exchange.ending,
-      })
-    },
+  const buildOptions = {
+    envelope: envelopeOptionsSchema.parse({
+      orgHeader: config.orgHeader,
+      subjectHeader: config.subjectHeader,
+      orgMetadata: config.orgMetadata,
+      subjectMetadata: config.subjectMetadata,
+      allowClientOrg: config.allowClientOrg,
+      sessionEndHeader: config.sessionEndHeader,
+    }),
+    prices: loadPriceTable(config.pricesFile),
+    storeContent: config.storeContent,
   }
+  const store = await openStore(storeOptions(config))
+  logger.info('store open', { database: config.databaseUrl ? 'postgres' : `embedded (${config.dataDir})` })
+  const recorder = createRecorder({
+    store,
+    buildOptions,
+    parseWorkers: config.parseWorkers,
+    writers: config.writers,
+    queueSize: config.queueSize,
+    dataDir: config.dataDir,
+    logger,
+    registry: metrics.registry,
+  })
+  await recorder.start()
+
   const extproc = await startExtProcServer(
     {
       address: config.grpcAddress,
       captureMaxBytes: config.captureMaxBytes,
       stripHeaderPrefix: config.stripEnvelopeHeaders ? 'x-tapes-' : undefined,
     },
-    { consumer, metrics, logger },
+    { consumer: recorder, metrics, logger },
   )
+
+  // Sessions nobody has written to for the idle timeout are ended; a later turn reopens them.
+  const sweepEvery = Math.min(60_000, Math.max(1000, config.idleTimeoutMs / 4))
+  const sweeper = setInterval(() => {
+    store.endIdleSessions(config.idleTimeoutMs).then(
+      (n) => n > 0 && logger.info('ended idle sessions', { count: n }),
+      (err) => logger.warn('idle session sweep failed', { err }),
+    )
+  }, sweepEvery)
+  sweeper.unref()
+
   let stopping = false
   const admin = await startAdminServer({
     address: config.httpAddress,
@@ -48,6 +85,7 @@ export async function startSidecar(
     logger,
     ready: async () => {
       if (stopping) throw new Error('shutting down')
+      await store.ping()
     },
   })
   return {
@@ -56,9 +94,13 @@ export async function startSidecar(
     async stop(reason) {
       if (stopping) return
       stopping = true
+      const deadline = Date.now() + config.shutdownTimeoutMs
       logger.info('shutting down', { reason, activeStreams: extproc.activeStreams })
+      clearInterval(sweeper)
       const { forced } = await extproc.shutdown(config.shutdownTimeoutMs)
       if (forced) logger.warn('in-flight exchanges cancelled at the shutdown deadline')
+      await recorder.drain(Math.max(0, deadline - Date.now()))
+      await store.close()
       await admin.close()
       logger.info('stopped')
     },
@@ -79,4 +121,15 @@ export async function serveCommand(config: ServeConfig): Promise<number> {
     process.once('SIGINT', onSignal)
   })
   return 0
+}
+
+export async function migrateCommand(config: ServeConfig, out: (s: string) => void): Promise<number> {
+  const store = await openStore({ ...storeOptions(config), migrate: false })
+  try {
+    const { applied } = await runMigrations(store.driver)
+    out(applied.length > 0 ? `applied ${applied.join(', ')}` : 'database schema is up to date')
+    return 0
+  } finally {
+    await store.close()
+  }
 }

@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { run } from '../../src/cli/run.js'
+import { ConfigError, loadServeConfig, optionsMarkdown, parseArgv } from '../../src/config/load.js'
+import { SERVE_OPTIONS } from '../../src/config/options.js'
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    const c = loadServeConfig(new Map(), {})
+    expect(c).toMatchObject({
+      grpcAddress: '127.0.0.1:50051',
+      httpAddress: '127.0.0.1:9090',
+      dataDir: './.sessiontap',
+      logLevel: 'info',
+      captureMaxBytes: 32 * 1024 * 1024,
+      stripEnvelopeHeaders: true,
+      allowClientOrg: false,
+    })
+    expect(c.databaseUrl).toBeUndefined()
+  })
+
+  it('takes environment variables, and flags over them', () => {
+    const { flags } = parseArgv(['--log-level', 'debug', '--no-migrate', '--grpc-address=0.0.0.0:6000'])
+    const c = loadServeConfig(flags, {
+      SESSIONTAP_LOG_LEVEL: 'warn',
+      SESSIONTAP_WRITERS: '2',
+      DATABASE_URL: 'postgres://u@h/db',
+    })
+    expect(c).toMatchObject({
+      logLevel: 'debug',
+      migrate: false,
+      grpcAddress: '0.0.0.0:6000',
+      writers: 2,
+      databaseUrl: 'postgres://u@h/db',
+    })
+  })
+
+  it('reports every bad value at once, one line each, naming the variable or flag', () => {
+    try {
+      loadServeConfig(parseArgv(['--writers', 'many', '--bogus', 'x']).flags, {
+        SESSIONTAP_GRPC_ADDRESS: 'nowhere',
+      })
+      expect.unreachable()
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError)
+      const problems = (e as ConfigError).problems
+      expect(problems).toHaveLength(3)
+      expect(problems[0]).toMatch(/^invalid SESSIONTAP_GRPC_ADDRESS="nowhere": /)
+      expect(problems.some((p) => p.startsWith('invalid --writers="many"'))).toBe(true)
+      expect(problems).toContain('unknown option --bogus')
+      for (const p of problems) expect(p).not.toContain('\n')
+    }
+  })
+
+  it('the README configuration reference is generated from the same declarations', () => {
+    const readme = readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8')
+    expect(readme).toContain(optionsMarkdown(SERVE_OPTIONS))
+  })
+
+  it('sessiontap --help documents every command and option; a bad value exits 2 with one line', async () => {
+    const out: string[] = []
+    expect(await run(['--help'], {}, (s) => out.push(s))).toBe(0)
+    for (const command of ['serve', 'migrate', 'replay']) expect(out[0]).toContain(`  ${command}`)
+    for (const spec of Object.values(SERVE_OPTIONS)) {
+      expect(out[0]).toContain(spec.flag)
+      expect(out[0]).toContain(spec.env)
+    }
+    const err: string[] = []
+    expect(
+      await run(
+        ['serve'],
+        { SESSIONTAP_LOG_LEVEL: 'loud' },
+        () => {},
+        (s) => err.push(s),
+      ),
+    ).toBe(2)
+    expect(err).toHaveLength(1)
+    expect(err[0]).toMatch(/^sessiontap serve: invalid SESSIONTAP_LOG_LEVEL="loud"/)
+    expect(
+      await run(
+        ['frobnicate'],
+        {},
+        () => {},
+        (s) => err.push(s),
+      ),
+    ).toBe(2)
+  })
+})
