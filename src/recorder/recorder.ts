@@ -42,6 +42,8 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { baseMs: 100, maxMs: 5000 }
 export const DEFAULT_QUEUE_MAX_BYTES = 256 * 1024 * 1024
+/** The replay feeder leaves the upper half of the queue to live traffic. */
+const REPLAY_SHARE = 0.5
 
 export interface RecorderDeps {
   store: Store
@@ -120,8 +122,6 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     Math.max(1, deps.queueSize),
     deps.queueMaxBytes ?? DEFAULT_QUEUE_MAX_BYTES,
   )
-  // The replay feeder leaves the upper half of the queue to live traffic.
-  const REPLAY_SHARE = 0.5
   const active = new Set<Pending>()
   const idleWriters: Array<() => void> = []
   const spaceWaiters: Array<() => void> = []
@@ -137,6 +137,8 @@ export function createRecorder(deps: RecorderDeps): Recorder {
   let spoolHasTurns = false
   let replayRunning = false
   let databaseDown = false
+  /** The queue overflowed since it was last empty: logged once per episode, not per turn. */
+  let overflowing = false
 
   const setGauges = () => {
     metrics.queueDepth.set(queue.length)
@@ -197,7 +199,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
         spooledCount += mine.length
         spoolHasTurns = true
         metrics.spooled.inc({ reason }, mine.length)
-        logger.warn('turns spooled', { reason, count: mine.length })
+        if (reason === 'drain') logger.warn('uncommitted turns spooled at shutdown', { count: mine.length })
         for (const item of mine) settled(item)
       },
       (err) => {
@@ -242,6 +244,10 @@ export function createRecorder(deps: RecorderDeps): Recorder {
 
   const enqueue = (item: Pending) => {
     if (!queue.offer(item)) {
+      if (!overflowing) {
+        overflowing = true
+        logger.warn('commit queue full; spooling turns to disk', { queued: queue.length, bytes: queue.bytes })
+      }
       spoolTurns([item], 'overflow')
       return
     }
@@ -254,8 +260,10 @@ export function createRecorder(deps: RecorderDeps): Recorder {
       databaseDown = false
       logger.info('database reachable again; committing held turns', { queued: queue.length })
     }
+    if (queue.length > 0) return
+    overflowing = false
     // Turns spooled while the database was away come back once the backlog is gone.
-    if (spoolHasTurns && queue.length === 0) startReplay()
+    if (spoolHasTurns) startReplay()
   }
 
   async function commit(item: Pending): Promise<void> {

@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { Registry } from 'prom-client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { silentLogger } from '../../src/log.js'
+import { createLogger, silentLogger } from '../../src/log.js'
 import { DEFAULT_PRICES } from '../../src/pricing/prices.js'
 import { createRecorder, type Recorder, type RecorderDeps } from '../../src/recorder/recorder.js'
 import type { TurnBuildOptions } from '../../src/recorder/turn-builder.js'
@@ -71,22 +71,34 @@ async function rowsFor(prefix: string): Promise<Map<string, number>> {
 }
 
 describe('recorder on real Postgres', () => {
-  it('commits consumed exchanges and counts drop reasons', async () => {
+  it('commits consumed exchanges, counts drop reasons, and logs no content', async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'sessiontap-rec-'))
-    const { recorder: r, registry } = recorder()
+    const logs: string[] = []
+    const { recorder: r, registry } = recorder({ logger: createLogger('debug', (line) => logs.push(line)) })
     await r.start()
     for (const e of exchanges('plain', 5)) r.consume(e)
     r.consume(exchange({ requestId: 'plain-files', path: '/v1/files' }))
+    r.consume(exchange({ requestId: 'plain-bad', requestBody: body(Buffer.from('secret words, not JSON')) }))
     await waitFor(
       '5 commits',
       async () => (await metricValue(registry, 'sessiontap_recorder_committed_total')) === 5,
+    )
+    await waitFor(
+      '2 drops',
+      async () => (await metricValue(registry, 'sessiontap_recorder_dropped_total')) === 2,
     )
     expect([...(await rowsFor('plain')).values()]).toEqual([1, 1, 1, 1, 1])
     expect(await metricValue(registry, 'sessiontap_recorder_dropped_total', { reason: 'not_llm_api' })).toBe(
       1,
     )
+    expect(
+      await metricValue(registry, 'sessiontap_recorder_dropped_total', { reason: 'request_parse' }),
+    ).toBe(1)
     expect(await metricValue(registry, 'sessiontap_recorder_turns_built_total')).toBe(5)
     expect(await r.drain(1000)).toEqual({ committed: 0, spooled: 0 })
+    const logged = logs.join('')
+    expect(logged).toContain('request_parse')
+    expect(logged).not.toMatch(/secret|question|Hello|terse/)
   })
 
   it('spools queue overflow and what is left at the drain deadline; start() replays it exactly once', async () => {
