@@ -10,7 +10,15 @@ import { chunkBody } from './chunking.js'
 import { immediateStatus } from './codec.js'
 import { applyHeaderMutation, type HeaderList } from './mutations.js'
 import { type Dir, type Outcome, SideStream } from './side-stream.js'
-import type { EmulatedExchange, EmulatorStats, FilterConfig, HttpExchangeSpec } from './types.js'
+import type {
+  EmulatedExchange,
+  EmulatorStats,
+  FilterConfig,
+  ForwardedRequest,
+  HttpExchangeSpec,
+  LiveExchangeSpec,
+  ResponseSpec,
+} from './types.js'
 
 /** What a reply meant for the HTTP exchange. */
 type Step = 'processed' | 'unprocessed' | 'local'
@@ -20,7 +28,7 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'up
 export async function runExchange(
   client: grpc.Client,
   cfg: FilterConfig,
-  spec: HttpExchangeSpec,
+  spec: HttpExchangeSpec | LiveExchangeSpec,
   stats: EmulatorStats,
 ): Promise<EmulatedExchange> {
   const requestId = uuidv7()
@@ -40,10 +48,14 @@ export async function runExchange(
     ...normalize(spec.request.headers),
     ['x-request-id', requestId],
   ]
-  const side = new SideStream(client, cfg, stats, result, {
-    request: attributesFor(cfg.requestAttributes, spec, requestId),
-    response: attributesFor(cfg.responseAttributes, spec, requestId),
-  })
+  const fixedResponse = typeof spec.response === 'function' ? undefined : spec.response
+  const attributes = {
+    request: attributesFor(cfg.requestAttributes, spec, undefined, requestId),
+    response: fixedResponse
+      ? attributesFor(cfg.responseAttributes, spec, fixedResponse.status, requestId)
+      : {},
+  }
+  const side = new SideStream(client, cfg, stats, result, attributes)
   const modes = {
     request: { header: cfg.requestHeaderMode, body: cfg.requestBodyMode, trailer: cfg.requestTrailerMode },
     response: {
@@ -259,19 +271,16 @@ export async function runExchange(
   const reqBody = spec.request.body
   const reqTrailers = spec.request.trailers ? normalize(spec.request.trailers) : undefined
   const reqHeadersDone = processHeaders('request', requestHeaders, reqBody.length === 0 && !reqTrailers)
-  const responseHeaders: HeaderList = [
-    [':status', String(spec.response.status)],
-    ...normalize(spec.response.headers),
-  ]
-  const resBody = spec.response.body
-  const resTrailers = spec.response.trailers ? normalize(spec.response.trailers) : undefined
   let earlyResponse: Promise<Outcome> | undefined
   const sendEarlyResponse =
-    spec.earlyResponse && modes.response.header !== 'SKIP'
+    fixedResponse && 'earlyResponse' in spec && spec.earlyResponse && modes.response.header !== 'SKIP'
       ? () => {
           earlyResponse = side.send(
             'response_headers',
-            { headers: toHeaderMap(responseHeaders), end_of_stream: resBody.length === 0 && !resTrailers },
+            {
+              headers: toHeaderMap(responseHeadersOf(fixedResponse)),
+              end_of_stream: fixedResponse.body.length === 0 && !fixedResponse.trailers,
+            },
             !cfg.observabilityMode,
           )
         }
@@ -291,6 +300,16 @@ export async function runExchange(
       ...(reqTrailers ? { trailers: reqTrailers } : {}),
     }
     // --- The response direction (never shown to the server after a local reply, Envoy ≥1.34).
+    const response =
+      fixedResponse ??
+      (await (spec.response as (r: ForwardedRequest) => Promise<ResponseSpec>)(result.upstreamRequest))
+    Object.assign(
+      attributes.response,
+      attributesFor(cfg.responseAttributes, spec, response.status, requestId),
+    )
+    const responseHeaders = responseHeadersOf(response)
+    const resBody = response.body
+    const resTrailers = response.trailers ? normalize(response.trailers) : undefined
     const resHeadersDone = processHeaders(
       'response',
       responseHeaders,
@@ -360,16 +379,25 @@ function toHeaderMap(headers: HeaderList) {
   return { headers: headers.map(([key, value]) => ({ key, raw_value: Buffer.from(value, 'latin1') })) }
 }
 
-function attributesFor(names: string[], spec: HttpExchangeSpec, requestId: string): Record<string, unknown> {
+function responseHeadersOf(response: ResponseSpec): HeaderList {
+  return [[':status', String(response.status)], ...normalize(response.headers)]
+}
+
+function attributesFor(
+  names: string[],
+  spec: HttpExchangeSpec | LiveExchangeSpec,
+  status: number | undefined,
+  requestId: string,
+): Record<string, unknown> {
   const known: Record<string, unknown> = {
     'request.path': spec.request.path,
     'request.method': spec.request.method,
     'request.host': spec.request.authority,
     'request.id': requestId,
     'source.address': '127.0.0.1:40000',
-    'response.code': spec.response.status,
+    'response.code': status,
   }
   const out: Record<string, unknown> = {}
-  for (const name of names) if (name in known) out[name] = known[name]
+  for (const name of names) if (known[name] !== undefined) out[name] = known[name]
   return out
 }

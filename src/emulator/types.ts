@@ -64,14 +64,28 @@ export interface HttpExchangeSpec {
     body: Buffer
     trailers?: Array<[string, string]>
   }
-  response: {
-    status: number
-    headers: Array<[string, string]>
-    body: Buffer
-    trailers?: Array<[string, string]>
-  }
+  /** The upstream's answer. */
+  response: ResponseSpec
   /** Send the response headers before the request body's replies are in (an early upstream answer). */
   earlyResponse?: boolean
+}
+
+/** An exchange whose response is fetched from a real upstream for the request as it left Envoy. */
+export interface LiveExchangeSpec extends Omit<HttpExchangeSpec, 'response' | 'earlyResponse'> {
+  response: (upstreamRequest: ForwardedRequest) => Promise<ResponseSpec>
+}
+
+export interface ResponseSpec {
+  status: number
+  headers: Array<[string, string]>
+  body: Buffer
+  trailers?: Array<[string, string]>
+}
+
+export interface ForwardedRequest {
+  headers: Array<[string, string]>
+  body: Buffer
+  trailers?: Array<[string, string]>
 }
 
 export interface ReplyLatency {
@@ -82,7 +96,7 @@ export interface ReplyLatency {
 export interface EmulatedExchange {
   requestId: string
   /** What reached the upstream, after the server's mutations. */
-  upstreamRequest: { headers: Array<[string, string]>; body: Buffer; trailers?: Array<[string, string]> }
+  upstreamRequest: ForwardedRequest
   /** What reached the client; absent when Envoy answered with a local reply. */
   downstreamResponse?: { headers: Array<[string, string]>; body: Buffer; trailers?: Array<[string, string]> }
   localReply?: { status: number; details: string; body: string }

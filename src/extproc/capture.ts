@@ -13,6 +13,7 @@ export const CAPTURE_DROP_REASONS = [
   'protocol_violation',
   'malformed_message',
   'internal_error',
+  'gated', // answered locally by the request gate (e.g. a looping session)
 ] as const
 export type CaptureDropReason = (typeof CAPTURE_DROP_REASONS)[number]
 

@@ -3,6 +3,7 @@
  * type; these are the only replies sessiontap sends (it observes, it never rewrites bodies).
  */
 import type { BodySendMode, HttpBody, ProcessingResponse, RequestKind } from './messages.js'
+import type { LocalReply } from './stream.js'
 
 /** An empty HeadersResponse/BodyResponse: continue, no changes. */
 const CONTINUE = {}
@@ -49,5 +50,25 @@ export function replyTo(
       return { request_trailers: {} }
     case 'response_trailers':
       return { response_trailers: {} }
+  }
+}
+
+/** A local reply Envoy sends to the client instead of forwarding the request. */
+export function immediateReply(reply: LocalReply): ProcessingResponse {
+  return {
+    immediate_response: {
+      status: { code: reply.status },
+      headers: {
+        set_headers: [
+          {
+            header: { key: 'content-type', raw_value: Buffer.from('application/json') },
+            append: { value: false },
+            append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
+          },
+        ],
+      },
+      body: Buffer.from(reply.body),
+      details: reply.details,
+    },
   }
 }

@@ -8,16 +8,28 @@ import type * as grpc from '@grpc/grpc-js'
 import type { Metrics } from '../admin/metrics.js'
 import type { Logger } from '../log.js'
 import { type Direction, ExchangeCapture } from './capture.js'
-import type { ExchangeConsumer, ExchangeEnding } from './exchange.js'
+import type { ExchangeConsumer, ExchangeEnding, HeaderMap } from './exchange.js'
 import type { BodySendMode, ProcessingRequest, ProcessingResponse, RequestKind } from './messages.js'
 import { REQUEST_KINDS } from './messages.js'
-import { envelopeHeadersToStrip, replyTo } from './replies.js'
+import { envelopeHeadersToStrip, immediateReply, replyTo } from './replies.js'
 
 export interface StreamOptions {
   /** Capture budget per direction, in raw body bytes. */
   captureMaxBytes: number
   /** Remove these-prefixed request headers before the request goes upstream (synchronous modes only). */
   stripHeaderPrefix: string | undefined
+  /**
+   * Asked at request headers, synchronous modes only: a local reply to send instead of letting the request
+   * through (e.g. a session flagged as looping). Must be a cheap in-memory lookup: it is on the reply path.
+   */
+  requestGate?: (headers: HeaderMap) => LocalReply | undefined
+}
+
+export interface LocalReply {
+  status: number
+  body: string
+  /** Becomes Envoy's %RESPONSE_CODE_DETAILS%. */
+  details: string
 }
 
 export interface StreamDeps {
@@ -80,6 +92,17 @@ export function handleProcessStream(call: Call, deps: StreamDeps, onClosed: () =
         logger.error('exchange consumer threw', { err })
       }
     })
+  }
+
+  const gate = (): LocalReply | undefined => {
+    const headers = capture.requestHeaders
+    if (!options.requestGate || !headers) return undefined
+    try {
+      return options.requestGate(headers)
+    } catch (err) {
+      logger.warn('request gate failed; letting the request through', { err })
+      return undefined
+    }
   }
 
   const endingNow = (): ExchangeEnding =>
@@ -155,6 +178,16 @@ export function handleProcessStream(call: Call, deps: StreamDeps, onClosed: () =
     }
 
     if (!msg.observability_mode) {
+      const gated = kind === 'request_headers' ? gate() : undefined
+      if (gated) {
+        // Envoy answers the client itself and closes the stream; nothing of this exchange is recorded.
+        write(immediateReply(gated))
+        metrics.replySeconds.labels(kind).observe((performance.now() - t0) / 1000)
+        capture.drop('gated')
+        finish('no_response')
+        endCall()
+        return
+      }
       const body = kind === 'request_body' || kind === 'response_body' ? msg[kind] : undefined
       write(replyTo(kind, bodyModes[direction], body, removeHeaders))
       metrics.replySeconds.labels(kind).observe((performance.now() - t0) / 1000)
