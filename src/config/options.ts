@@ -3,6 +3,7 @@
  * and the line of help that the CLI and the README's configuration reference show.
  */
 import { z } from 'zod'
+import { apiTokensSchema } from '../api/tokens.js'
 import { LOG_LEVELS } from '../log.js'
 
 const bool = z
@@ -43,7 +44,7 @@ export const SERVE_OPTIONS = {
   httpAddress: {
     env: 'SESSIONTAP_HTTP_ADDRESS',
     flag: '--http-address',
-    help: 'admin HTTP address: /healthz, /readyz, /metrics',
+    help: 'admin HTTP address: /healthz, /readyz, /metrics, the read API /v1 and the page /ui',
     schema: address.default('127.0.0.1:9090'),
     defaultText: '127.0.0.1:9090',
   },
@@ -182,6 +183,12 @@ export const SERVE_OPTIONS = {
     help: 'store message content; false keeps hashes, usage and metadata only',
     schema: bool.default(true),
     defaultText: 'true',
+  },
+  apiTokens: {
+    env: 'SESSIONTAP_API_TOKENS',
+    flag: '--api-tokens',
+    help: 'read API and page access: comma list of token:org-uuid (a token sees only its org); unset = both off',
+    schema: apiTokensSchema.default([]),
   },
 } satisfies Record<string, OptionSpec>
 

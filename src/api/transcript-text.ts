@@ -1,0 +1,74 @@
+/**
+ * Plain-text rendering of a Transcript for people (the API's ?format=text, the page, the CLI):
+ * one header per branch, one header per message, blocks in their stored (projected) shape.
+ */
+import type { Transcript, TranscriptBlock, TranscriptMessage } from '../store/queries.js'
+
+const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined)
+
+function indent(text: string): string {
+  return text.replace(/^/gm, '  ')
+}
+
+/** One block as text lines; unknown block types fall back to their JSON. */
+export function renderBlock(block: TranscriptBlock): string {
+  switch (block.type) {
+    case 'text':
+      return str(block.text) ?? ''
+    case 'thinking':
+      return `(thinking)\n${indent(str(block.thinking) ?? '')}`
+    case 'image':
+      return `[image${block.media_type ? ` ${str(block.media_type)}` : ''}${block.image_url ? ` ${str(block.image_url)}` : ''}]`
+    case 'tool_use':
+      return `→ ${str(block.tool_name) ?? 'tool'}(${JSON.stringify(block.tool_input ?? {})})${
+        block.tool_use_id ? ` [${str(block.tool_use_id)}]` : ''
+      }`
+    case 'tool_result': {
+      const head = `← result${block.tool_result_id ? ` [${str(block.tool_result_id)}]` : ''}${block.is_error ? ' (error)' : ''}`
+      const parts = Array.isArray(block.content) ? (block.content as TranscriptBlock[]).map(renderBlock) : []
+      const body = [str(block.tool_output) ?? '', ...parts].filter((part) => part !== '').join('\n')
+      return body === '' ? head : `${head}\n${indent(body)}`
+    }
+    default:
+      return JSON.stringify(block)
+  }
+}
+
+function messageHeader(message: TranscriptMessage): string {
+  const turns = [
+    ...message.responseOf.map((i) => `response of turn ${i}`),
+    ...message.requestOf.map((i) => `request of turn ${i}`),
+  ]
+  return `[${message.role}${turns.length > 0 ? ` · ${turns.join(', ')}` : ''}]`
+}
+
+export function renderMessage(message: TranscriptMessage): string {
+  const body = message.contentStored ? message.blocks.map(renderBlock).join('\n') : '(content not stored)'
+  return `${messageHeader(message)}\n${body}`
+}
+
+/** The whole transcript; message numbers inside a branch count from the root of its conversation. */
+export function renderTranscriptText(transcript: Transcript): string {
+  const out: string[] = []
+  // Each message's number in its conversation, so a fork point reads "after message N".
+  const numberOf = new Map<string, number>()
+  for (const branch of transcript.branches) {
+    const start = branch.forkAfterHash ? (numberOf.get(branch.forkAfterHash) ?? 0) + 1 : 1
+    branch.messages.forEach((message, i) => {
+      numberOf.set(message.hash, start + i)
+    })
+    const title =
+      branch.forkOf === null
+        ? `branch ${branch.index + 1}`
+        : `branch ${branch.index + 1}: forks from branch ${branch.forkOf + 1} after message ${start - 1}`
+    out.push(`=== ${title} ===`)
+    if (branch.missingParentHash) out.push(`(earlier messages not stored: ${branch.missingParentHash})`)
+    branch.messages.forEach((message, i) => {
+      out.push(`#${start + i} ${renderMessage(message)}`, '')
+    })
+  }
+  if (transcript.turnsWithoutMessages.length > 0) {
+    out.push(`(turns without recorded messages: ${transcript.turnsWithoutMessages.join(', ')})`)
+  }
+  return `${out.join('\n').trimEnd()}\n`
+}
