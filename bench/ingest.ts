@@ -22,6 +22,8 @@ export interface BenchIngestOptions {
 export interface BenchIngestResult {
   /** Turns per second through store.ingest. */
   turnsPerSec: number
+  /** Rows (sessions + nodes + turns) per second written through store.ingest. */
+  ingestRowsPerSec: number
   /** Rows per second through plain multi-row INSERTs of the same rows. */
   rawRowsPerSec: number
   /** Ingest rows/s divided by raw rows/s: 1 would mean ingest costs no more than a bulk insert. */
@@ -309,6 +311,7 @@ export async function benchIngest(opts: BenchIngestOptions): Promise<BenchIngest
     const rawRowsPerSec = rows / rawSeconds
     return {
       turnsPerSec: turnCount / ingestSeconds,
+      ingestRowsPerSec: rows / ingestSeconds,
       rawRowsPerSec,
       ratio: rows / ingestSeconds / rawRowsPerSec,
     }

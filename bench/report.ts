@@ -1,0 +1,253 @@
+/** Renders the benchmark results as the markdown report (tables, targets met or not). */
+import type { BenchIngestResult } from './ingest.js'
+import type { LatencyRow, MemoryResult, ScalingRow, SoakResult, StallResult } from './scenarios.js'
+
+export interface BenchResults {
+  startedAt: string
+  machine: {
+    cpu: string
+    cores: number
+    memoryGb: number
+    node: string
+    postgres: string
+    platform: string
+    /** 1-minute load average when the run began: other work on the box adds noise. */
+    loadAverage: number
+  }
+  workload: { source: 'corpus' | 'stand-in'; exchanges: number }
+  rounds: number
+  sessiontapStartRssMb?: number
+  latency?: LatencyRow[]
+  scaling?: ScalingRow[]
+  stall?: StallResult
+  ingest?: {
+    runs: BenchIngestResult[]
+    turnsPerSec: number
+    rawRowsPerSec: number
+    ingestRowsPerSec: number
+    ratio: number
+    noise: number
+  }
+  parse?: Array<{ name: string; mbPerSec: number; baselineMbPerSec: number }>
+  memory?: MemoryResult
+  soak?: SoakResult
+}
+
+const f = (n: number, digits = 3) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a')
+const pct = (n: number) => `${(n * 100).toFixed(0)}%`
+
+function table(head: string[], rows: string[][]): string {
+  return [
+    `| ${head.join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n')
+}
+
+export interface Target {
+  name: string
+  value: string
+  limit: string
+  met: boolean
+}
+
+export function targets(r: BenchResults): Target[] {
+  const out: Target[] = []
+  for (const row of r.latency?.filter((x) => x.concurrency === 200 && x.kind === 'all') ?? []) {
+    out.push({
+      name: `reply p50, ${row.mode}, 200 concurrent`,
+      value: `${f(row.ratio.p50, 2)}x (${f(row.sessiontap.p50)} vs ${f(row.baseline.p50)} ms)`,
+      limit: '<= 1.1x',
+      met: row.ratio.p50 <= 1.1,
+    })
+    out.push({
+      name: `reply p99, ${row.mode}, 200 concurrent`,
+      value: `${f(row.ratio.p99, 2)}x (${f(row.sessiontap.p99)} vs ${f(row.baseline.p99)} ms)`,
+      limit: '<= 1.5x',
+      met: row.ratio.p99 <= 1.5,
+    })
+  }
+  if (r.stall)
+    out.push({
+      name: 'event-loop stall, 10 MB request + 10 MB SSE',
+      value: `${f(r.stall.sessiontapMaxMs, 1)} ms worst, ${f(r.stall.sessiontapMedianMs, 1)} ms median (baseline ${f(r.stall.baselineMedianMs, 1)} ms)`,
+      limit: '<= 5 ms',
+      met: r.stall.sessiontapMaxMs <= 5,
+    })
+  if (r.ingest)
+    out.push({
+      name: 'ingest vs raw INSERT (rows/s)',
+      value: `${pct(r.ingest.ratio)} (${f(r.ingest.turnsPerSec, 0)} turns/s)`,
+      limit: '>= 50%',
+      met: r.ingest.ratio >= 0.5,
+    })
+  if (r.memory)
+    out.push({
+      name: 'peak RSS, 200 x 1 MiB requests',
+      value: `${f(r.memory.sessiontapPeakRssMb, 0)} MB`,
+      limit: `<= ${f(r.memory.limitMb, 0)} MB`,
+      met: r.memory.sessiontapPeakRssMb <= r.memory.limitMb,
+    })
+  if (r.soak)
+    out.push({
+      name: `RSS growth over ${r.soak.minutes} min replay loop`,
+      value: `${f(r.soak.growthMb, 0)} MB (${f(r.soak.rssAfter1MinMb, 0)} -> ${f(r.soak.rssAtEndMb, 0)} MB)`,
+      limit: 'none (<= 5% of RSS)',
+      met: r.soak.growthMb <= 0.05 * r.soak.rssAfter1MinMb,
+    })
+  return out
+}
+
+function latencySection(rows: LatencyRow[]): string[] {
+  return [
+    '## Reply latency (ms): sessiontap vs do-nothing grpc-js baseline',
+    '',
+    table(
+      [
+        'mode',
+        'conc.',
+        'message',
+        'n',
+        'p50',
+        'base p50',
+        'ratio',
+        'p99',
+        'base p99',
+        'ratio',
+        'p99.9',
+        'base p99.9',
+        'ratio',
+        'noise p50/p99',
+      ],
+      rows.map((row) => [
+        row.mode,
+        String(row.concurrency),
+        row.kind,
+        String(row.sessiontap.count),
+        f(row.sessiontap.p50),
+        f(row.baseline.p50),
+        f(row.ratio.p50, 2),
+        f(row.sessiontap.p99),
+        f(row.baseline.p99),
+        f(row.ratio.p99, 2),
+        f(row.sessiontap.p999),
+        f(row.baseline.p999),
+        f(row.ratio.p999, 2),
+        `${pct(row.noise.p50)} / ${pct(row.noise.p99)}`,
+      ]),
+    ),
+    '',
+  ]
+}
+
+function scalingSection(rows: ScalingRow[]): string[] {
+  return [
+    '## Scaling (all messages; sessiontap / baseline)',
+    '',
+    table(
+      ['run', 'p50 ms', 'p99 ms', 'exchanges/s', 'MB/s', 'peak RSS MB', 'loop max ms'],
+      rows.map((s) => [
+        s.label,
+        `${f(s.sessiontap.p50)} / ${f(s.baseline.p50)}`,
+        `${f(s.sessiontap.p99)} / ${f(s.baseline.p99)}`,
+        `${f(s.sessiontap.exchangesPerSec, 0)} / ${f(s.baseline.exchangesPerSec, 0)}`,
+        `${f(s.sessiontap.mbPerSec, 1)} / ${f(s.baseline.mbPerSec, 1)}`,
+        `${f(s.sessiontap.peakRssMb, 0)} / ${f(s.baseline.peakRssMb, 0)}`,
+        `${f(s.sessiontap.loopMaxMs, 1)} / ${f(s.baseline.loopMaxMs, 1)}`,
+      ]),
+    ),
+    '',
+  ]
+}
+
+function stallSection(s: StallResult): string[] {
+  return [
+    '## Event-loop stall: 10 MB request + 10 MB SSE response, 50 other exchanges in flight',
+    '',
+    `sessiontap runs: ${s.sessiontapRunsMs.map((v) => f(v, 1)).join(', ')} ms (median ${f(s.sessiontapMedianMs, 1)}, worst ${f(s.sessiontapMaxMs, 1)}); ` +
+      `baseline runs: ${s.baselineRunsMs.map((v) => f(v, 1)).join(', ')} ms. Reply p99 of the background exchanges during the sessiontap runs: ${f(s.backgroundP99Ms)} ms.`,
+    '',
+  ]
+}
+
+function ingestSection(i: NonNullable<BenchResults['ingest']>): string[] {
+  return [
+    '## Ingest throughput on PostgreSQL',
+    '',
+    table(
+      ['', 'turns/s', 'rows/s', 'ratio of rows/s'],
+      [
+        [
+          'store.ingest (one transaction per turn)',
+          f(i.turnsPerSec, 0),
+          f(i.ingestRowsPerSec, 0),
+          pct(i.ratio),
+        ],
+        ['raw multi-row INSERT of the same rows', '', f(i.rawRowsPerSec, 0), '100%'],
+      ],
+    ),
+    '',
+    `Runs (ratio): ${i.runs.map((x) => f(x.ratio, 2)).join(', ')}; spread ${pct(i.noise)}.`,
+    '',
+  ]
+}
+
+function parseSection(rows: NonNullable<BenchResults['parse']>): string[] {
+  return [
+    '## Parse and hash throughput (single thread)',
+    '',
+    table(
+      ['body', 'sessiontap MB/s', 'JSON.parse + SHA-256 MB/s', 'ratio'],
+      rows.map((p) => [
+        p.name,
+        f(p.mbPerSec, 1),
+        f(p.baselineMbPerSec, 1),
+        f(p.mbPerSec / p.baselineMbPerSec, 2),
+      ]),
+    ),
+    '',
+  ]
+}
+
+function memorySection(mem: MemoryResult | undefined, soak: SoakResult | undefined): string[] {
+  const out = ['## Memory', '']
+  if (mem)
+    out.push(
+      `Peak RSS with ${mem.concurrency} concurrent exchanges of ${(mem.requestBytes / 1048576).toFixed(0)} MiB requests ` +
+        `(${f(mem.inFlightBodyMb, 0)} MB of bodies in flight): sessiontap ${f(mem.sessiontapPeakRssMb, 0)} MB ` +
+        `(idle before: ${f(mem.idleRssMb, 0)} MB), baseline ${f(mem.baselinePeakRssMb, 0)} MB; limit ${f(mem.limitMb, 0)} MB.`,
+      '',
+    )
+  if (soak)
+    out.push(
+      `Replay loop (${soak.minutes} min, ${soak.concurrency} concurrent, ${soak.exchanges} exchanges): RSS by minute ` +
+        `${soak.rssByMinuteMb.map((v) => f(v, 0)).join(', ')} MB; after 1 min ${f(soak.rssAfter1MinMb, 0)} MB, at the end ${f(soak.rssAtEndMb, 0)} MB.`,
+      '',
+    )
+  return out
+}
+
+export function renderMarkdown(r: BenchResults): string {
+  const m = r.machine
+  return [
+    `# sessiontap benchmark results (${r.startedAt})`,
+    '',
+    `Machine: ${m.cores} x ${m.cpu}, ${m.memoryGb.toFixed(0)} GB, ${m.platform}; Node ${m.node}; PostgreSQL ${m.postgres}; ` +
+      `load average ${m.loadAverage.toFixed(1)} at the start.`,
+    `Workload: ${r.workload.source} Claude Code session (${r.workload.exchanges} exchanges). Medians of ${r.rounds} interleaved rounds.`,
+    '',
+    '## Targets',
+    '',
+    table(
+      ['target', 'measured', 'limit', 'met'],
+      targets(r).map((t) => [t.name, t.value, t.limit, t.met ? 'yes' : '**no**']),
+    ),
+    '',
+    ...(r.latency ? latencySection(r.latency) : []),
+    ...(r.scaling ? scalingSection(r.scaling) : []),
+    ...(r.stall ? stallSection(r.stall) : []),
+    ...(r.ingest ? ingestSection(r.ingest) : []),
+    ...(r.parse ? parseSection(r.parse) : []),
+    ...(r.memory || r.soak ? memorySection(r.memory, r.soak) : []),
+  ].join('\n')
+}
