@@ -190,6 +190,13 @@ export const SERVE_OPTIONS = {
     help: 'read API and page access: comma list of token:org-uuid (a token sees only its org); unset = both off',
     schema: apiTokensSchema.default([]),
   },
+  loopBlock: {
+    env: 'SESSIONTAP_LOOP_BLOCK',
+    flag: '--loop-block',
+    help: 'answer 429 to further requests of a session flagged as looping (synchronous mode only)',
+    schema: bool.default(false),
+    defaultText: 'false',
+  },
 } satisfies Record<string, OptionSpec>
 
 export type ServeOptionKey = keyof typeof SERVE_OPTIONS
