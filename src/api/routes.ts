@@ -1,0 +1,128 @@
+/**
+ * The read API on the admin address: JSON over /v1/sessions, every call scoped to the org of its
+ * bearer token. Mounted as an admin RouteHandler; with no tokens configured it answers 404.
+ */
+import type http from 'node:http'
+import type { RouteHandler } from '../admin/http.js'
+import type { Logger } from '../log.js'
+import type { Driver } from '../store/driver.js'
+import {
+  deleteSession,
+  getSession,
+  getTranscript,
+  getTurns,
+  InvalidCursorError,
+  listSessions,
+} from '../store/queries.js'
+import {
+  listSessionsQuery,
+  noQuery,
+  parseQuery,
+  parseSessionId,
+  transcriptQuery,
+  turnsQuery,
+} from './params.js'
+import { ApiError, sendApiError, sendJson, sendText } from './responses.js'
+import { type ApiToken, bearerToken, createTokenResolver } from './tokens.js'
+import { renderTranscriptText } from './transcript-text.js'
+
+export interface ReadApiOptions {
+  driver: Driver
+  tokens: readonly ApiToken[]
+  logger: Logger
+}
+
+const ROUTE = /^\/v1\/sessions(?:\/([^/]+)(?:\/(turns|transcript))?)?\/?$/
+
+const notFound = (): ApiError => new ApiError(404, 'not_found', 'no such session')
+
+function allow(methods: string[], method: string | undefined): void {
+  if (!methods.includes(method ?? '')) {
+    throw new ApiError(405, 'method_not_allowed', `use ${methods.join(' or ')}`, {
+      allow: methods.join(', '),
+    })
+  }
+}
+
+async function answer(
+  driver: Driver,
+  orgId: string,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  url: URL,
+): Promise<void> {
+  const match = ROUTE.exec(url.pathname)
+  if (!match) throw new ApiError(404, 'not_found', `no route ${url.pathname}`)
+  const [, rawId, sub] = match
+  if (rawId === undefined) {
+    allow(['GET'], req.method)
+    const page = await listSessions(driver, orgId, parseQuery(listSessionsQuery, url.searchParams))
+    return sendJson(res, 200, page)
+  }
+  const id = parseSessionId(rawId)
+  if (sub === 'turns') {
+    allow(['GET'], req.method)
+    const page = await getTurns(driver, orgId, id, parseQuery(turnsQuery, url.searchParams))
+    if (!page) throw notFound()
+    return sendJson(res, 200, page)
+  }
+  if (sub === 'transcript') {
+    allow(['GET'], req.method)
+    const { format } = parseQuery(transcriptQuery, url.searchParams)
+    const transcript = await getTranscript(driver, orgId, id)
+    if (!transcript) throw notFound()
+    return format === 'text'
+      ? sendText(res, 200, renderTranscriptText(transcript))
+      : sendJson(res, 200, transcript)
+  }
+  allow(['GET', 'DELETE'], req.method)
+  parseQuery(noQuery, url.searchParams)
+  if (req.method === 'DELETE') {
+    const deleted = await deleteSession(driver, orgId, id)
+    if (!deleted) throw notFound()
+    return sendJson(res, 200, { deleted })
+  }
+  const session = await getSession(driver, orgId, id)
+  if (!session) throw notFound()
+  sendJson(res, 200, { session })
+}
+
+export function createReadApiRoute(options: ReadApiOptions): RouteHandler {
+  const resolveOrg = createTokenResolver(options.tokens)
+  const enabled = options.tokens.length > 0
+  return async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://admin.invalid')
+    if (url.pathname !== '/v1' && !url.pathname.startsWith('/v1/')) return false
+    try {
+      if (!enabled) {
+        throw new ApiError(
+          404,
+          'api_disabled',
+          'the read API is off: configure SESSIONTAP_API_TOKENS to enable it',
+        )
+      }
+      const orgId = resolveOrg(bearerToken(req.headers.authorization))
+      if (orgId === null) {
+        throw new ApiError(
+          401,
+          'unauthorized',
+          'send Authorization: Bearer <token> with a configured token',
+          {
+            'www-authenticate': 'Bearer realm="sessiontap"',
+          },
+        )
+      }
+      await answer(options.driver, orgId, req, res, url)
+    } catch (err) {
+      if (res.headersSent) res.destroy()
+      else if (err instanceof InvalidCursorError)
+        sendApiError(res, new ApiError(400, 'invalid_cursor', err.message))
+      else if (err instanceof ApiError) sendApiError(res, err)
+      else {
+        options.logger.error('read API request failed', { err, path: url.pathname })
+        sendApiError(res, new ApiError(500, 'internal', 'internal error'))
+      }
+    }
+    return true
+  }
+}
