@@ -7,6 +7,9 @@ import { createMetrics } from '../admin/metrics.js'
 import type { ServeConfig } from '../config/load.js'
 import { startExtProcServer } from '../extproc/server.js'
 import { createLogger, type Logger } from '../log.js'
+import { FlaggedSessions } from '../loop/flagged-sessions.js'
+import { createLoopMetrics, loadFlaggedSessions, watchLoops } from '../loop/loop-watch.js'
+import { createLoopGate } from '../loop/request-gate.js'
 import { loadPriceTable } from '../pricing/cost.js'
 import { createRecorder } from '../recorder/recorder.js'
 import { envelopeOptionsSchema } from '../session/index.js'
@@ -45,8 +48,21 @@ export async function startSidecar(
     prices: loadPriceTable(config.pricesFile),
     storeContent: config.storeContent,
   }
-  const store = await openStore(storeOptions(config))
+  // Loop detections the recorder's commits report flag their sessions for the request gate.
+  const flagged = new FlaggedSessions()
+  const store = watchLoops(
+    await openStore(storeOptions(config)),
+    flagged,
+    createLoopMetrics(metrics.registry),
+  )
   logger.info('store open', { database: config.databaseUrl ? 'postgres' : `embedded (${config.dataDir})` })
+  if (config.loopBlock) {
+    // The sidecar starts without them when the database is away: the gate then learns from new detections.
+    await loadFlaggedSessions(store.driver, flagged).then(
+      (count) => logger.info('loop gate on', { flaggedSessions: count }),
+      (err) => logger.warn('loop gate on; flagged sessions not loaded', { err }),
+    )
+  }
   const recorder = createRecorder({
     store,
     buildOptions,
@@ -64,6 +80,7 @@ export async function startSidecar(
       address: config.grpcAddress,
       captureMaxBytes: config.captureMaxBytes,
       stripHeaderPrefix: config.stripEnvelopeHeaders ? 'x-tapes-' : undefined,
+      requestGate: config.loopBlock ? createLoopGate(flagged, buildOptions.envelope) : undefined,
     },
     { consumer: recorder, metrics, logger },
   )

@@ -4,6 +4,7 @@
  */
 import { decodeBody } from '../extproc/body-decoding.js'
 import type { Exchange } from '../extproc/exchange.js'
+import { loopHash } from '../loop/loop-hash.js'
 import { costUsd } from '../pricing/cost.js'
 import type { PriceTable } from '../pricing/price-table.js'
 import { detectApi, parseRequest, parseResponse } from '../providers/index.js'
@@ -117,6 +118,7 @@ export function buildTurn(exchange: Exchange, options: TurnBuildOptions): TurnBu
     providerResponseId: parsed.providerResponseId,
     errorType: parsed.error?.type ?? null,
     errorMessage: parsed.error?.message ?? null,
+    loopHash: loopHash(parsedRequest.value),
   }
   return { ok: true, turn, notes }
 }

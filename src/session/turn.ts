@@ -62,4 +62,9 @@ export interface Turn {
   providerResponseId: string | null
   errorType: string | null
   errorMessage: string | null
+  /**
+   * What this call asked, without call ids (src/loop/loop-hash.ts): the same hash on three consecutive
+   * turns flags the session as looping. Absent or null: no request content (and turns spooled before it).
+   */
+  loopHash?: string | null
 }

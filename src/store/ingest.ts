@@ -3,6 +3,7 @@
  * nodes and one turns row, and the session counters grow only when that turns row is new.
  * Every statement names org_id, so nothing reads or writes across orgs.
  */
+import { advanceLoopRun, type LoopRun } from '../loop/loop-run.js'
 import type { ChainNode, SessionKey, Turn } from '../session/turn.js'
 import type { SqlSession } from './driver.js'
 import { storableJson, storableText } from './pg-text.js'
@@ -13,6 +14,8 @@ export interface IngestResult {
   turnIndex: number
   /** false: this (org_id, request_id) was committed before; the ids are the original ones. */
   inserted: boolean
+  /** This turn completed a run of identical loop hashes: the session is now flagged as looping. */
+  loopDetected?: boolean
 }
 
 /** A concurrent transaction won a race this one cannot resolve in place: run it again. */
@@ -35,7 +38,13 @@ async function findCommittedTurn(tx: SqlSession, turn: Turn): Promise<IngestResu
   )
   const row = rows[0]
   return row
-    ? { sessionId: row.session_id, turnId: row.id, turnIndex: row.turn_index, inserted: false }
+    ? {
+        sessionId: row.session_id,
+        turnId: row.id,
+        turnIndex: row.turn_index,
+        inserted: false,
+        loopDetected: false,
+      }
     : null
 }
 
@@ -82,9 +91,9 @@ async function upsertSession(
   turn: Turn,
   parentId: string | null,
   newId: () => string,
-): Promise<{ id: string; nextTurnIndex: number }> {
+): Promise<{ id: string; nextTurnIndex: number; loopStrikes: number }> {
   const env = turn.envelope
-  const { rows } = await tx.query<{ id: string; turn_count: number }>(
+  const { rows } = await tx.query<{ id: string; turn_count: number; loop_strikes: number }>(
     `INSERT INTO sessions AS s (id, org_id, auth_subject, harness_id, harness_session_id, session_source, name, cwd,
                                 harness_version, parent_session_id, harness_metadata, started_at, last_seen_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13)
@@ -105,7 +114,7 @@ async function upsertSession(
        -- A turn newer than the end reopens the session; a late retry of an older one does not.
        ended_at   = CASE WHEN EXCLUDED.last_seen_at <= s.ended_at THEN s.ended_at END,
        end_reason = CASE WHEN EXCLUDED.last_seen_at <= s.ended_at THEN s.end_reason END
-     RETURNING id, turn_count`,
+     RETURNING id, turn_count, loop_strikes`,
     [
       newId(),
       env.orgId,
@@ -124,7 +133,7 @@ async function upsertSession(
   )
   const row = rows[0]
   if (!row) throw new TransactionRaceError('session upsert')
-  return { id: row.id, nextTurnIndex: Number(row.turn_count) }
+  return { id: row.id, nextTurnIndex: Number(row.turn_count), loopStrikes: Number(row.loop_strikes) }
 }
 
 /** One multi-row insert; sorted by hash so concurrent writers take index locks in the same order. */
@@ -159,15 +168,16 @@ async function insertTurnRow(
   turnId: string,
   sessionId: string,
   turnIndex: number,
+  loopHash: string | null,
 ): Promise<boolean> {
   const { rows } = await tx.query(
     `INSERT INTO turns (id, org_id, session_id, turn_index, request_id, thread_id, provider, api, model,
                         response_model, status_code, is_streaming, is_complete, stop_reason, input_tokens,
                         output_tokens, cache_read_tokens, cache_creation_tokens, reasoning_tokens, usage_status,
                         cost_usd, latency_ms, ttft_ms, request_leaf_hash, response_hash, provider_response_id,
-                        error_type, error_message, started_at)
+                        error_type, error_message, started_at, loop_hash)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
-             $23, $24, $25, $26, $27, $28, $29)
+             $23, $24, $25, $26, $27, $28, $29, $30)
      ON CONFLICT (org_id, request_id) DO NOTHING
      RETURNING id`,
     [
@@ -200,6 +210,7 @@ async function insertTurnRow(
       storableText(turn.errorType),
       storableText(turn.errorMessage),
       turn.startedAt,
+      loopHash,
     ],
   )
   return rows.length === 1
@@ -213,7 +224,36 @@ export function isErrorTurn(turn: Turn): boolean {
   )
 }
 
-async function addToCounters(tx: SqlSession, turn: Turn, sessionId: string): Promise<void> {
+/** The loop hash the turn takes part in loop detection with: error turns are retries, not steps. */
+function participatingLoopHash(turn: Turn): string | null {
+  return isErrorTurn(turn) ? null : (turn.loopHash ?? null)
+}
+
+/**
+ * Advances the session's run of identical loop hashes. Read under the session row lock taken by
+ * upsertSession, so concurrent turns of one session see each other's hashes in turn_index order.
+ */
+async function advanceLoop(
+  tx: SqlSession,
+  orgId: string,
+  session: { id: string; nextTurnIndex: number; loopStrikes: number },
+  loopHash: string,
+): Promise<LoopRun> {
+  const { rows } = await tx.query<{ loop_hash: string }>(
+    `SELECT loop_hash FROM turns
+     WHERE org_id = $1 AND session_id = $2 AND turn_index < $3 AND loop_hash IS NOT NULL
+     ORDER BY turn_index DESC LIMIT 1`,
+    [orgId, session.id, session.nextTurnIndex],
+  )
+  return advanceLoopRun(rows[0]?.loop_hash ?? null, session.loopStrikes, loopHash)
+}
+
+async function addToCounters(
+  tx: SqlSession,
+  turn: Turn,
+  sessionId: string,
+  loop: LoopRun | null,
+): Promise<void> {
   const usage = turn.usage
   await tx.query(
     `UPDATE sessions SET
@@ -228,7 +268,10 @@ async function addToCounters(tx: SqlSession, turn: Turn, sessionId: string): Pro
        -- Only the newest turn names the model (a late retry of an older turn does not).
        last_model = CASE WHEN $10::timestamptz >= last_seen_at THEN COALESCE($11, last_model) ELSE last_model END,
        ended_at   = CASE WHEN $12::boolean THEN last_seen_at ELSE ended_at END,
-       end_reason = CASE WHEN $12::boolean THEN 'client' ELSE end_reason END
+       end_reason = CASE WHEN $12::boolean THEN 'client' ELSE end_reason END,
+       -- NULL: the turn takes no part in loop detection and leaves the run as it was.
+       loop_strikes     = COALESCE($13::integer, loop_strikes),
+       loop_detected_at = CASE WHEN $14::boolean THEN $10::timestamptz ELSE loop_detected_at END
      WHERE org_id = $1 AND id = $2`,
     [
       turn.envelope.orgId,
@@ -243,6 +286,8 @@ async function addToCounters(tx: SqlSession, turn: Turn, sessionId: string): Pro
       seenAt(turn),
       storableText(turn.responseModel) ?? storableText(turn.model),
       turn.envelope.endSession,
+      loop?.strikes ?? null,
+      loop?.detected ?? false,
     ],
   )
 }
@@ -265,10 +310,18 @@ export async function ingestTurnInTransaction(
   const session = await upsertSession(tx, turn, parentId, newId)
   await insertNodes(tx, env.orgId, session.id, turn.nodes)
   const turnId = newId()
+  const loopHash = participatingLoopHash(turn)
   // The same request committed by another transaction after our check above: retrying returns it.
-  if (!(await insertTurnRow(tx, turn, turnId, session.id, session.nextTurnIndex))) {
+  if (!(await insertTurnRow(tx, turn, turnId, session.id, session.nextTurnIndex, loopHash))) {
     throw new TransactionRaceError('same request_id committed concurrently')
   }
-  await addToCounters(tx, turn, session.id)
-  return { sessionId: session.id, turnId, turnIndex: session.nextTurnIndex, inserted: true }
+  const loop = loopHash === null ? null : await advanceLoop(tx, env.orgId, session, loopHash)
+  await addToCounters(tx, turn, session.id, loop)
+  return {
+    sessionId: session.id,
+    turnId,
+    turnIndex: session.nextTurnIndex,
+    inserted: true,
+    loopDetected: loop?.detected ?? false,
+  }
 }

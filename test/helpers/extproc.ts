@@ -4,6 +4,7 @@ import { createMetrics } from '../../src/admin/metrics.js'
 import { createExtProcClient } from '../../src/emulator/client.js'
 import type { Exchange, ExchangeConsumer } from '../../src/extproc/exchange.js'
 import { type ExtProcServer, startExtProcServer } from '../../src/extproc/server.js'
+import type { StreamOptions } from '../../src/extproc/stream.js'
 import { silentLogger } from '../../src/log.js'
 
 export interface TestServer {
@@ -17,7 +18,12 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: { captureMaxBytes?: number; stripHeaderPrefix?: string; consumer?: ExchangeConsumer } = {},
+  options: {
+    captureMaxBytes?: number
+    stripHeaderPrefix?: string
+    consumer?: ExchangeConsumer
+    requestGate?: StreamOptions['requestGate']
+  } = {},
 ): Promise<TestServer> {
   const exchanges: Exchange[] = []
   const waiters: Array<() => void> = []
@@ -33,6 +39,7 @@ export async function startTestServer(
       address: '127.0.0.1:0',
       captureMaxBytes: options.captureMaxBytes ?? 32 * 1024 * 1024,
       stripHeaderPrefix: options.stripHeaderPrefix ?? 'x-tapes-',
+      requestGate: options.requestGate,
     },
     { consumer, metrics, logger: silentLogger },
   )

@@ -1,0 +1,48 @@
+/**
+ * The loop gate: at request headers, a request of a session flagged as looping gets a 429 local reply
+ * instead of going upstream (synchronous mode only; StreamOptions.requestGate).
+ */
+import type { HeaderMap } from '../extproc/exchange.js'
+import type { LocalReply } from '../extproc/stream.js'
+import { resolveEnvelope } from '../session/envelope.js'
+import type { EnvelopeOptions } from '../session/envelope-options.js'
+import type { SessionKey } from '../session/turn.js'
+import type { FlaggedSessions } from './flagged-sessions.js'
+
+export const LOOP_REPLY: LocalReply = {
+  status: 429,
+  body: JSON.stringify({
+    error: {
+      type: 'session_loop_detected',
+      message:
+        'sessiontap stopped this session: its agent sent the same request content three turns in a row. Start a new session.',
+    },
+  }),
+  details: 'sessiontap_session_loop_detected',
+}
+
+/**
+ * The session a request belongs to as far as its headers tell, resolved by the same envelope rules
+ * as its turn; null when only the body or the chain could name it (synthetic ids, body hints).
+ */
+export function sessionKeyFromHeaders(headers: HeaderMap, options: EnvelopeOptions): SessionKey | null {
+  const { envelope } = resolveEnvelope(
+    { headers, metadata: {}, hints: {}, conversationHash: null, requestId: '' },
+    options,
+  )
+  return envelope.sessionSource === 'synthetic'
+    ? null
+    : { harnessId: envelope.harnessId, harnessSessionId: envelope.harnessSessionId }
+}
+
+export function createLoopGate(
+  flagged: FlaggedSessions,
+  options: EnvelopeOptions,
+): (headers: HeaderMap) => LocalReply | undefined {
+  return (headers) => {
+    // Nothing flagged, nothing to resolve: the common case costs one comparison.
+    if (flagged.size === 0) return undefined
+    const key = sessionKeyFromHeaders(headers, options)
+    return key && flagged.has(key) ? LOOP_REPLY : undefined
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * Loop detection in the ingest transaction (embedded PGlite, the same SQL as Postgres): three
+ * consecutive turns with one loop hash flag the session; two do not; a different hash resets the run.
+ */
+import { randomUUID } from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { Registry } from 'prom-client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { FlaggedSessions } from '../../src/loop/flagged-sessions.js'
+import { createLoopMetrics, loadFlaggedSessions, watchLoops } from '../../src/loop/loop-watch.js'
+import type { Store } from '../../src/store/index.js'
+import { openStore } from '../../src/store/store.js'
+import { at, makeTurn } from '../store/turn-factory.js'
+
+let dataDir: string
+let store: Store
+
+beforeAll(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sessiontap-loop-'))
+  store = await openStore({ dataDir })
+})
+afterAll(async () => {
+  await store.close()
+  fs.rmSync(dataDir, { recursive: true, force: true })
+})
+
+/** Commits one turn per hash (null = an error turn), a minute apart, in one fresh session. */
+async function commitRun(target: Store, hashes: Array<string | null>, orgId = randomUUID()) {
+  const results = []
+  for (const [i, hash] of hashes.entries()) {
+    const turn = makeTurn({
+      envelope: { orgId, harnessSessionId: `s-${orgId}` },
+      startedAt: at(i),
+      loopHash: hash ?? 'E',
+      ...(hash === null ? { statusCode: 529, errorType: 'overloaded_error' } : {}),
+    })
+    results.push(await target.ingest(turn))
+  }
+  const { rows } = await target.driver.query<{ loop_strikes: number; loop_detected_at: Date | null }>(
+    'SELECT loop_strikes, loop_detected_at FROM sessions WHERE org_id = $1 AND harness_session_id = $2',
+    [orgId, `s-${orgId}`],
+  )
+  const hashesStored = await target.driver.query<{ loop_hash: string | null }>(
+    'SELECT loop_hash FROM turns WHERE org_id = $1 ORDER BY turn_index',
+    [orgId],
+  )
+  return {
+    detected: results.map((r) => r.loopDetected),
+    strikes: rows[0]!.loop_strikes,
+    detectedAt: rows[0]!.loop_detected_at,
+    stored: hashesStored.rows.map((r) => r.loop_hash),
+  }
+}
+
+describe('loop detection', () => {
+  it('flags the session on the third identical consecutive hash, and only then', async () => {
+    const run = await commitRun(store, ['A', 'A', 'A', 'A'])
+    expect(run.detected).toEqual([false, false, true, false])
+    expect(run.strikes).toBe(4)
+    // The third turn was last seen at its end: started at minute 2, 1200 ms of latency.
+    expect(run.detectedAt).toEqual(new Date(at(2).getTime() + 1200))
+    expect(run.stored).toEqual(['A', 'A', 'A', 'A'])
+  })
+
+  it('does not flag two identical hashes', async () => {
+    const run = await commitRun(store, ['A', 'A'])
+    expect(run.detected).toEqual([false, false])
+    expect(run.strikes).toBe(2)
+    expect(run.detectedAt).toBeNull()
+  })
+
+  it('resets the run on a different hash in between', async () => {
+    const run = await commitRun(store, ['A', 'A', 'B', 'A', 'A'])
+    expect(run.detected.some(Boolean)).toBe(false)
+    expect(run.strikes).toBe(2)
+    expect(run.detectedAt).toBeNull()
+  })
+
+  it('lets an error turn (a retry) neither extend nor break the run, and stores no hash for it', async () => {
+    const run = await commitRun(store, ['A', null, 'A', null, 'A'])
+    expect(run.detected).toEqual([false, false, false, false, true])
+    expect(run.stored).toEqual(['A', null, 'A', null, 'A'])
+  })
+
+  it('detects nothing when the same request is committed again', async () => {
+    const orgId = randomUUID()
+    const turn = () => makeTurn({ envelope: { orgId }, loopHash: 'A' })
+    await store.ingest(turn())
+    await store.ingest(turn())
+    const third = turn()
+    expect((await store.ingest(third)).loopDetected).toBe(true)
+    expect(await store.ingest(third)).toMatchObject({ inserted: false, loopDetected: false })
+  })
+
+  it('counts each detection once, flags the session for the gate, and reloads flags from the database', async () => {
+    const registry = new Registry()
+    const flagged = new FlaggedSessions()
+    const watched = watchLoops(store, flagged, createLoopMetrics(registry))
+    const orgId = randomUUID()
+    await commitRun(watched, ['A', 'A', 'A', 'A', 'A'], orgId)
+    const metric = await registry.getSingleMetricAsString('sessiontap_loop_detections_total')
+    expect(metric).toMatch(/sessiontap_loop_detections_total 1$/m)
+    const key = { harnessId: 'claude-code', harnessSessionId: `s-${orgId}` }
+    expect(flagged.has(key)).toBe(true)
+
+    const reloaded = new FlaggedSessions()
+    expect(await loadFlaggedSessions(store.driver, reloaded)).toBeGreaterThanOrEqual(1)
+    expect(reloaded.has(key)).toBe(true)
+    expect(reloaded.has({ harnessId: 'claude-code', harnessSessionId: 'never-looped' })).toBe(false)
+  })
+})
+
+describe('FlaggedSessions', () => {
+  it('keeps at most its capacity, forgetting the oldest flag first', () => {
+    const flagged = new FlaggedSessions(2)
+    const key = (id: string) => ({ harnessId: 'h', harnessSessionId: id })
+    flagged.add(key('1'))
+    flagged.add(key('2'))
+    flagged.add(key('1')) // refreshed: now the youngest
+    flagged.add(key('3'))
+    expect(flagged.size).toBe(2)
+    expect(flagged.has(key('1'))).toBe(true)
+    expect(flagged.has(key('2'))).toBe(false)
+    expect(flagged.has(key('3'))).toBe(true)
+  })
+})
