@@ -1,0 +1,145 @@
+/**
+ * The session page under /ui on the admin address. Same tokens as the read API: an
+ * `Authorization: Bearer` header, or a cookie set once from `/ui/...?token=<token>` (then the
+ * token is redirected out of the URL). Strict CSP: no script runs on these pages at all.
+ */
+import type http from 'node:http'
+import type { RouteHandler } from '../admin/http.js'
+import { listSessionsQuery, noQuery, parseQuery, parseSessionId } from '../api/params.js'
+import { ApiError, sendText } from '../api/responses.js'
+import { type ApiToken, bearerToken, createTokenResolver } from '../api/tokens.js'
+import { renderTranscriptText } from '../api/transcript-text.js'
+import type { Logger } from '../log.js'
+import type { Driver } from '../store/driver.js'
+import { getSession, getTranscript, getTurns, InvalidCursorError, listSessions } from '../store/queries.js'
+import { messagePage, sessionListPage, sessionPage } from './pages.js'
+
+export interface SessionPageOptions {
+  driver: Driver
+  tokens: readonly ApiToken[]
+  logger: Logger
+}
+
+export const TOKEN_COOKIE = 'sessiontap_token'
+/** Characters of transcript text put on the page; the plain-text link has everything. */
+const PAGE_TRANSCRIPT_CHARS = 256 * 1024
+const COOKIE_MAX_AGE_S = 12 * 60 * 60
+
+const HTML_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+}
+
+function sendHtml(
+  res: http.ServerResponse,
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+) {
+  res.writeHead(status, { ...HTML_HEADERS, 'content-length': Buffer.byteLength(body), ...headers })
+  res.end(body)
+}
+
+function redirect(res: http.ServerResponse, location: string, headers: Record<string, string> = {}): void {
+  res.writeHead(303, { location, 'cache-control': 'no-store', 'content-length': 0, ...headers })
+  res.end()
+}
+
+function cookieToken(header: string | undefined): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=')
+    if (eq > 0 && part.slice(0, eq).trim() === TOKEN_COOKIE) return part.slice(eq + 1).trim()
+  }
+  return undefined
+}
+
+const SESSION_ROUTE = /^\/ui\/sessions\/([^/]+)(\/transcript)?\/?$/
+
+async function answer(driver: Driver, orgId: string, res: http.ServerResponse, url: URL): Promise<void> {
+  const path = url.pathname
+  if (path === '/ui' || path === '/ui/') return redirect(res, '/ui/sessions')
+  if (path === '/ui/sessions' || path === '/ui/sessions/') {
+    const options = parseQuery(listSessionsQuery, url.searchParams)
+    const page = await listSessions(driver, orgId, options)
+    const query = new URLSearchParams(url.searchParams)
+    query.delete('cursor')
+    return sendHtml(res, 200, sessionListPage({ page, query }))
+  }
+  const match = SESSION_ROUTE.exec(path)
+  if (!match) throw new ApiError(404, 'not_found', 'There is no such page.')
+  const id = parseSessionId(match[1]!)
+  parseQuery(noQuery, url.searchParams)
+  const notFound = new ApiError(404, 'not_found', 'This org has no session with that id.')
+  if (match[2]) {
+    const transcript = await getTranscript(driver, orgId, id)
+    if (!transcript) throw notFound
+    return sendText(res, 200, renderTranscriptText(transcript))
+  }
+  const session = await getSession(driver, orgId, id)
+  if (!session) throw notFound
+  const [turns, transcript] = await Promise.all([
+    getTurns(driver, orgId, id),
+    getTranscript(driver, orgId, id),
+  ])
+  const text = transcript ? renderTranscriptText(transcript) : ''
+  sendHtml(
+    res,
+    200,
+    sessionPage({
+      session,
+      turns: turns?.turns ?? [],
+      turnsTruncated: (turns?.nextAfterIndex ?? null) !== null,
+      transcriptText: text.slice(0, PAGE_TRANSCRIPT_CHARS),
+      transcriptTruncated: text.length > PAGE_TRANSCRIPT_CHARS,
+    }),
+  )
+}
+
+export function createSessionPageRoute(options: SessionPageOptions): RouteHandler {
+  const resolveOrg = createTokenResolver(options.tokens)
+  const enabled = options.tokens.length > 0
+  return async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://admin.invalid')
+    if (url.pathname !== '/ui' && !url.pathname.startsWith('/ui/')) return false
+    try {
+      if (!enabled) {
+        throw new ApiError(
+          404,
+          'disabled',
+          'The session page is off: configure SESSIONTAP_API_TOKENS to enable it.',
+        )
+      }
+      if (req.method !== 'GET') throw new ApiError(405, 'method_not_allowed', 'Only GET is supported here.')
+      const fromQuery = url.searchParams.get('token')
+      if (fromQuery !== null) {
+        if (resolveOrg(fromQuery) === null)
+          throw new ApiError(401, 'unauthorized', 'That token is not configured.')
+        url.searchParams.delete('token')
+        const cookie = `${TOKEN_COOKIE}=${fromQuery}; HttpOnly; SameSite=Strict; Path=/ui; Max-Age=${COOKIE_MAX_AGE_S}`
+        redirect(res, `${url.pathname}${url.search}`, { 'set-cookie': cookie })
+        return true
+      }
+      const orgId = resolveOrg(bearerToken(req.headers.authorization) ?? cookieToken(req.headers.cookie))
+      if (orgId === null) {
+        throw new ApiError(401, 'unauthorized', 'Open this page once as /ui/sessions?token=<your API token>.')
+      }
+      await answer(options.driver, orgId, res, url)
+    } catch (err) {
+      if (res.headersSent) res.destroy()
+      else if (err instanceof ApiError || err instanceof InvalidCursorError) {
+        const status = err instanceof ApiError ? err.status : 400
+        const title = status === 401 ? 'Sign in' : status === 404 ? 'Not found' : 'Bad request'
+        sendHtml(res, status, messagePage(title, err.message))
+      } else {
+        options.logger.error('session page request failed', { err, path: url.pathname })
+        sendHtml(res, 500, messagePage('Error', 'Something went wrong; the log has the details.'))
+      }
+    }
+    return true
+  }
+}
