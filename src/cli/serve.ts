@@ -4,6 +4,7 @@
  */
 import { startAdminServer } from '../admin/http.js'
 import { createMetrics } from '../admin/metrics.js'
+import { createReadApiRoute } from '../api/routes.js'
 import type { ServeConfig } from '../config/load.js'
 import { startExtProcServer } from '../extproc/server.js'
 import { createLogger, type Logger } from '../log.js'
@@ -14,6 +15,7 @@ import { loadPriceTable } from '../pricing/cost.js'
 import { createRecorder } from '../recorder/recorder.js'
 import { envelopeOptionsSchema } from '../session/index.js'
 import { openStore, runMigrations } from '../store/index.js'
+import { createSessionPageRoute } from '../web/routes.js'
 
 export interface RunningSidecar {
   grpcAddress: string
@@ -100,6 +102,11 @@ export async function startSidecar(
     address: config.httpAddress,
     registry: metrics.registry,
     logger,
+    // The read API (/v1) and the session page (/ui); both answer 404 until API tokens are configured.
+    routes: [
+      createReadApiRoute({ driver: store.driver, tokens: config.apiTokens, logger }),
+      createSessionPageRoute({ driver: store.driver, tokens: config.apiTokens, logger }),
+    ],
     ready: async () => {
       if (stopping) throw new Error('shutting down')
       await store.ping()
