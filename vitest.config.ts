@@ -6,6 +6,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Files run one after another: several start servers, Postgres and worker threads, and the
+    // load and outage tests judge reply times, which a 2-core machine running other files would skew.
+    fileParallelism: false,
     reporters: ['default'],
   },
 })
