@@ -16,7 +16,12 @@ import {
 } from '../store/queries.js'
 import { ApiError } from './responses.js'
 
-const text = z.string().min(1).max(1000)
+// Postgres text cannot hold U+0000: reject it here rather than fail in SQL.
+const text = z
+  .string()
+  .min(1)
+  .max(1000)
+  .refine((value) => !value.includes('\u0000'), 'must not contain NUL')
 const instant = z.iso.datetime({ offset: true }).transform((value) => new Date(value))
 const uuid = z.string().refine(isUuid, 'expected a UUID')
 const count = (min: number, max: number) =>

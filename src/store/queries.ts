@@ -137,13 +137,21 @@ export const DEFAULT_PAGE_SIZE = 50
  * Each sort key: its SQL, the SQL that renders it as exact text for the cursor, the cast that turns
  * that text back, and the shape the text must have (checked before it reaches SQL).
  */
-const SORT_KEYS: Record<SessionSort, { expr: string; text: string; cast: string; shape: RegExp }> = {
+const SORT_KEYS: Record<
+  SessionSort,
+  { expr: string; text: string; cast: string; shape: RegExp; valid?: (key: string) => boolean }
+> = {
   last_seen: {
     expr: 's.last_seen_at',
     // Microseconds: the cursor must hold the exact stored value, not a millisecond rounding of it.
     text: `to_char(s.last_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
     cast: 'timestamptz',
     shape: /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/,
+    // A real instant: the date survives a round trip through Date (no month 13, no February 30).
+    valid: (k) => {
+      const ms = Date.parse(`${k.slice(0, 23)}Z`)
+      return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 23) === k.slice(0, 23)
+    },
   },
   cost: {
     expr: 's.total_cost_usd',
@@ -225,7 +233,10 @@ export function decodeCursor(text: string, sort: SessionSort, order: SortOrder):
       `it continues sort=${cursor.s} order=${cursor.o}, not sort=${sort} order=${order}`,
     )
   }
-  if (!SORT_KEYS[sort].shape.test(cursor.k)) throw new InvalidCursorError('its sort key is malformed')
+  const key = SORT_KEYS[sort]
+  if (!key.shape.test(cursor.k) || !(key.valid?.(cursor.k) ?? true)) {
+    throw new InvalidCursorError('its sort key is malformed')
+  }
   return cursor
 }
 
