@@ -9,15 +9,6 @@ import { DEFAULT_PRICES } from './prices.js'
 
 export { loadPriceTable, PriceFileError } from './price-table.js'
 
-/**
- * Anthropic reports how much of cache_creation_input_tokens was written with the 1-hour TTL
- * (usage.cache_creation.ephemeral_1h_input_tokens). Usage has no field for it yet; when a caller has
- * it, those tokens are priced at the 1-hour write price, the rest of cacheCreationTokens at the 5-minute one.
- */
-export interface CacheWriteSplit {
-  cacheCreation1hTokens?: number | null
-}
-
 /** The prices of the highest tier whose threshold the prompt exceeds, else the base prices. */
 export function pricesForPrompt(price: ModelPrice, promptTokens: number): TokenPrices {
   let chosen: TokenPrices = price
@@ -47,7 +38,7 @@ function part(tokens: number, usdPerMTok: number | undefined): number | null {
 export function costUsd(
   provider: Provider,
   model: string | null,
-  usage: Usage & CacheWriteSplit,
+  usage: Usage,
   table: PriceTable = DEFAULT_PRICES,
 ): number | null {
   if (model === null || (usage.inputTokens === null && usage.outputTokens === null)) return null

@@ -50,6 +50,7 @@ const usageSchema = z.looseObject({
   output_tokens: z.number().nullish(),
   cache_read_input_tokens: z.number().nullish(),
   cache_creation_input_tokens: z.number().nullish(),
+  cache_creation: z.looseObject({ ephemeral_1h_input_tokens: z.number().nullish() }).nullish(),
   output_tokens_details: z.looseObject({ thinking_tokens: z.number().nullish() }).nullish(),
 })
 
@@ -238,6 +239,7 @@ function createReducer(mode: 'json' | 'stream'): StreamReducer {
       next.cache_read_input_tokens = u.cache_read_input_tokens
     if (typeof u.cache_creation_input_tokens === 'number')
       next.cache_creation_input_tokens = u.cache_creation_input_tokens
+    if (u.cache_creation) next.cache_creation = u.cache_creation
     if (u.output_tokens_details) next.output_tokens_details = u.output_tokens_details
     rawUsage = next
   }

@@ -81,6 +81,8 @@ export interface Usage {
   cacheReadTokens: number | null
   cacheCreationTokens: number | null
   reasoningTokens: number | null
+  /** Anthropic: the part of cacheCreationTokens written with the 1-hour TTL (priced higher). */
+  cacheCreation1hTokens?: number | null
   status: UsageStatus
 }
 

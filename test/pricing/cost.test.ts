@@ -2,9 +2,14 @@
  * costUsd against hand-computed values. Usage numbers of real corpus turns are written here as
  * literals (corpus-usage.test.ts checks them against the recordings); the arithmetic is in comments.
  */
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { decodeBody } from '../../src/extproc/body-decoding.js'
 import { costUsd, pricesForPrompt } from '../../src/pricing/cost.js'
 import type { PriceTable } from '../../src/pricing/price-table.js'
+import { parseResponse } from '../../src/providers/index.js'
+import { CORPUS_DIR, CORPUS_PRESENT } from '../helpers/corpus.js'
 import { usage } from './usage-fixture.js'
 
 describe('costUsd on real corpus turns', () => {
@@ -151,5 +156,21 @@ describe('costUsd unknowns', () => {
     const table: PriceTable = { ollama: { 'llama3.1': { input: 0, output: 0 } } }
     expect(costUsd('ollama', 'llama3.1', turn, table)).toBe(0)
     expect(costUsd('openai', 'gpt-4o', turn, table)).toBeNull()
+  })
+})
+
+describe.skipIf(!CORPUS_PRESENT)('cost of a recorded turn, through the real parser', () => {
+  it('Claude Code turn 03: the parser reports the 1-hour cache writes, and the cost uses their price', () => {
+    const dir = path.join(CORPUS_DIR, 'anthropic-claudecode-session-turn03')
+    const body = decodeBody([readFileSync(path.join(dir, 'response.body'))], 'gzip').bytes
+    const parsed = parseResponse({
+      api: 'anthropic.messages',
+      status: 200,
+      contentType: 'text/event-stream',
+      body,
+      request: null,
+    })
+    expect(parsed.usage.cacheCreation1hTokens).toBe(2005)
+    expect(costUsd('anthropic', parsed.model, parsed.usage)).toBe(0.0279219)
   })
 })
