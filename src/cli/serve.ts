@@ -24,7 +24,10 @@ export interface RunningSidecar {
   stop(reason: string): Promise<void>
 }
 
-export function storeOptions(config: ServeConfig) {
+/** The store settings of a config; only the database options are read (the sessions command has no others). */
+export function storeOptions(
+  config: Pick<ServeConfig, 'databaseUrl' | 'dataDir' | 'dbPoolSize' | 'migrate'>,
+) {
   return {
     ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
     dataDir: config.dataDir,
