@@ -4,7 +4,7 @@
  */
 import * as protoLoader from '@grpc/proto-loader'
 import type { ProcessingRequest, ProcessingResponse } from '../extproc/messages.js'
-import { PROTO_ROOT } from '../extproc/proto.js'
+import { LOADER_OPTIONS } from '../extproc/proto.js'
 
 interface MethodDef {
   requestSerialize(m: unknown): Buffer
@@ -21,14 +21,7 @@ let cache:
 
 export function codecs() {
   if (cache) return cache
-  const def = protoLoader.loadSync(['envoy/service/ext_proc/v3/external_processor.proto'], {
-    includeDirs: [PROTO_ROOT],
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: false,
-    oneofs: true,
-  })
+  const def = protoLoader.loadSync(['envoy/service/ext_proc/v3/external_processor.proto'], LOADER_OPTIONS)
   const service = def['envoy.service.ext_proc.v3.ExternalProcessor'] as unknown as Record<string, MethodDef>
   const method = service.Process!
   const statusEnum = def['envoy.type.v3.StatusCode'] as unknown as {

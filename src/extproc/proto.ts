@@ -21,7 +21,8 @@ function findProtoRoot(): string {
 
 export const PROTO_ROOT = findProtoRoot()
 
-const LOADER_OPTIONS: protoLoader.Options = {
+/** Envoy's wire format as sessiontap reads it; the emulator's codecs use the same options. */
+export const LOADER_OPTIONS: protoLoader.Options = {
   includeDirs: [PROTO_ROOT],
   keepCase: true,
   longs: String,
