@@ -1,0 +1,46 @@
+import path from 'node:path'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { run } from '../../src/cli/run.js'
+import type { RunningSidecar } from '../../src/cli/serve.js'
+import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js'
+import { startTestSidecar } from './sidecar.js'
+
+const CASES_DIR = path.resolve(import.meta.dirname, '../fixtures/cases')
+
+describe('SESSIONTAP_STORE_CONTENT=false: hashes, usage and metadata only', () => {
+  let db: TestPostgres
+  let sidecar: RunningSidecar
+  beforeAll(async () => {
+    db = await startTestPostgres()
+    sidecar = await startTestSidecar(db.url, { SESSIONTAP_STORE_CONTENT: 'false' })
+    const code = await run(
+      ['replay', CASES_DIR, '--target', sidecar.grpcAddress, '--message-timeout-ms', '5000'],
+      {},
+      () => {},
+    )
+    expect(code).toBe(0)
+    await sidecar.stop('test')
+  })
+  afterAll(() => db?.stop())
+
+  it('commits every turn with its node chain, and no message content anywhere', async () => {
+    const client = new pg.Client(db.url)
+    await client.connect()
+    try {
+      const turns = await client.query(
+        'SELECT count(*)::int AS n, count(request_leaf_hash)::int AS hashed FROM turns',
+      )
+      expect(turns.rows[0]).toEqual({ n: 4, hashed: 4 })
+      const nodes = await client.query(
+        'SELECT count(*)::int AS n, count(content)::int AS with_content FROM nodes',
+      )
+      expect(nodes.rows[0].n).toBeGreaterThan(4)
+      expect(nodes.rows[0].with_content).toBe(0)
+      const usage = await client.query('SELECT count(*)::int AS n FROM turns WHERE output_tokens IS NOT NULL')
+      expect(usage.rows[0].n).toBeGreaterThan(0)
+    } finally {
+      await client.end()
+    }
+  })
+})
