@@ -6,6 +6,7 @@ import { ConfigError, loadServeConfig, optionsHelp, parseArgv } from '../config/
 import { SERVE_OPTIONS } from '../config/options.js'
 import { REPLAY_OPTIONS, replayCommand } from './replay.js'
 import { migrateCommand, serveCommand } from './serve.js'
+import { SESSIONS_OPTIONS, sessionsCommand } from './sessions.js'
 
 const HELP = `sessiontap: an Envoy ext_proc sidecar that records LLM agent sessions into Postgres
 
@@ -15,6 +16,8 @@ commands:
   serve                    run the sidecar (ext_proc gRPC server, recorder, admin HTTP)
   migrate                  apply database migrations (DATABASE_URL, or the embedded database) and exit
   replay <case-dir>...     play recorded exchanges into a running server as Envoy would
+  sessions list|show|transcript|delete|export|import
+                           read, delete, export or import recorded sessions (sessiontap sessions for usage)
   help                     show this text
 
 Every option can also be set by its environment variable; flags win.
@@ -24,6 +27,9 @@ ${optionsHelp(SERVE_OPTIONS)}
 
 replay options:
 ${optionsHelp(REPLAY_OPTIONS)}
+
+sessions options:
+${optionsHelp(SESSIONS_OPTIONS)}
 `
 
 export async function run(
@@ -42,6 +48,8 @@ export async function run(
         return await migrateCommand(loadServeConfig(flags, env), out)
       case 'replay':
         return await replayCommand(flags, positional, env, out)
+      case 'sessions':
+        return await sessionsCommand(rest, env, { out, err })
       case undefined:
       case 'help':
       case '--help':
