@@ -47,6 +47,33 @@ function directionOf(kind: RequestKind): Direction {
   return kind.startsWith('request') ? 'request' : 'response'
 }
 
+/** The labelled children of the per-message metrics, resolved once: the reply path skips label hashing. */
+const perKind = new WeakMap<Metrics, ReturnType<typeof resolveKindMetrics>>()
+
+function resolveKindMetrics(metrics: Metrics) {
+  const children = {} as Record<
+    RequestKind,
+    { messages: { inc(): void }; reply: { observe(v: number): void } }
+  >
+  for (const kind of REQUEST_KINDS) {
+    children[kind] = { messages: metrics.messages.labels(kind), reply: metrics.replySeconds.labels(kind) }
+  }
+  const bytes = {
+    request: metrics.bodyBytes.labels('request'),
+    response: metrics.bodyBytes.labels('response'),
+  }
+  return { children, bytes }
+}
+
+function kindMetrics(metrics: Metrics) {
+  let resolved = perKind.get(metrics)
+  if (!resolved) {
+    resolved = resolveKindMetrics(metrics)
+    perKind.set(metrics, resolved)
+  }
+  return resolved
+}
+
 /** Epoch milliseconds with sub-millisecond precision. */
 const epochNow = () => performance.timeOrigin + performance.now()
 
@@ -61,6 +88,7 @@ export function handleProcessStream(call: Call, deps: StreamDeps, onClosed: () =
   let callEnded = false
   let writesBlocked = false
 
+  const { children, bytes: bodyBytes } = kindMetrics(metrics)
   metrics.streams.inc()
   metrics.streamsActive.inc()
 
@@ -139,7 +167,8 @@ export function handleProcessStream(call: Call, deps: StreamDeps, onClosed: () =
       capture.drop('malformed_message')
       return
     }
-    metrics.messages.labels(kind).inc()
+    const kindMetric = children[kind]
+    kindMetric.messages.inc()
     const direction = directionOf(kind)
     let removeHeaders: string[] = []
     try {
@@ -164,7 +193,7 @@ export function handleProcessStream(call: Call, deps: StreamDeps, onClosed: () =
         case 'request_body':
         case 'response_body': {
           const bytes = msg[kind]?.body?.length ?? 0
-          metrics.bodyBytes.labels(direction).inc(bytes)
+          bodyBytes[direction].inc(bytes)
           capture.onBody(direction, msg[kind] ?? {})
           break
         }
@@ -182,7 +211,7 @@ export function handleProcessStream(call: Call, deps: StreamDeps, onClosed: () =
       if (gated) {
         // Envoy answers the client itself and closes the stream; nothing of this exchange is recorded.
         write(immediateReply(gated))
-        metrics.replySeconds.labels(kind).observe((performance.now() - t0) / 1000)
+        kindMetric.reply.observe((performance.now() - t0) / 1000)
         capture.drop('gated')
         finish('no_response')
         endCall()
@@ -190,7 +219,7 @@ export function handleProcessStream(call: Call, deps: StreamDeps, onClosed: () =
       }
       const body = kind === 'request_body' || kind === 'response_body' ? msg[kind] : undefined
       write(replyTo(kind, bodyModes[direction], body, removeHeaders))
-      metrics.replySeconds.labels(kind).observe((performance.now() - t0) / 1000)
+      kindMetric.reply.observe((performance.now() - t0) / 1000)
     }
 
     // The exchange is over once the response reached its end (the request side cannot continue past
