@@ -1,0 +1,143 @@
+/**
+ * `sessiontap sessions ...` run in-process against embedded PGlite databases in temp dirs: tables and
+ * --json, org scoping, export → import into another database, refusals and usage errors.
+ */
+import { randomUUID } from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { run } from '../../src/cli/run.js'
+import { NIL_ORG } from '../../src/session/turn.js'
+import { openStore } from '../../src/store/store.js'
+import { at, chain, makeTurn } from '../store/turn-factory.js'
+
+const OTHER_ORG = randomUUID()
+const dirs: string[] = []
+let sourceDir: string
+let sessionId: string
+
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sessiontap-cli-'))
+  dirs.push(dir)
+  return dir
+}
+
+async function sessiontap(dataDir: string, ...argv: string[]) {
+  const out: string[] = []
+  const err: string[] = []
+  const code = await run(
+    ['sessions', ...argv],
+    { SESSIONTAP_DATA_DIR: dataDir },
+    (s) => out.push(s),
+    (s) => err.push(s),
+  )
+  return { code, out: out.join('\n'), err: err.join('\n') }
+}
+
+beforeAll(async () => {
+  sourceDir = tempDir()
+  const store = await openStore({ dataDir: sourceDir })
+  try {
+    for (let i = 0; i < 2; i++) {
+      const nodes = chain(
+        ['please fix the parser', 'looking at parser.ts', 'thanks', 'fixed it'].slice(0, 2 * i + 2),
+      )
+      const result = await store.ingest(
+        makeTurn({ envelope: { orgId: NIL_ORG, harnessSessionId: 'cli-1' }, startedAt: at(i), nodes }),
+      )
+      sessionId = result.sessionId
+    }
+    await store.ingest(makeTurn({ envelope: { orgId: OTHER_ORG, harnessSessionId: 'elsewhere' } }))
+  } finally {
+    await store.close()
+  }
+})
+afterAll(() => {
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true })
+})
+
+describe('sessiontap sessions', () => {
+  it('lists the nil org by default as a table, another org with --org, and JSON with --json', async () => {
+    const table = await sessiontap(sourceDir, 'list')
+    expect(table.code).toBe(0)
+    const [header, row, ...rest] = table.out.split('\n')
+    expect(header).toMatch(/^ID\s+HARNESS\s+SESSION\s+NAME\s+STATUS\s+TURNS\s+TOKENS IN\s+TOKENS OUT\s+COST/)
+    expect(row).toContain(sessionId)
+    expect(row).toMatch(/claude-code\s+cli-1\s+fix the bug\s+active\s+2\s+200\s+40\s+\$0\.0030/)
+    expect(rest).toEqual([])
+
+    const other = await sessiontap(sourceDir, 'list', '--json', '--org', OTHER_ORG)
+    const page = JSON.parse(other.out) as { sessions: Array<{ harnessSessionId: string }> }
+    expect(page.sessions.map((s) => s.harnessSessionId)).toEqual(['elsewhere'])
+  })
+
+  it('shows a session and its transcript, for people and as JSON', async () => {
+    const shown = await sessiontap(sourceDir, 'show', sessionId)
+    expect(shown.code).toBe(0)
+    expect(shown.out).toMatch(new RegExp(`^id:\\s+${sessionId}$`, 'm'))
+    expect(shown.out).toMatch(/^turns:\s+2 \(0 errors\)$/m)
+    const detail = JSON.parse((await sessiontap(sourceDir, 'show', '--json', sessionId)).out)
+    expect(detail).toMatchObject({ id: sessionId, turnCount: 2, harnessSessionId: 'cli-1' })
+
+    const transcript = await sessiontap(sourceDir, 'transcript', sessionId)
+    expect(transcript.out).toContain('please fix the parser')
+    expect(transcript.out).toContain('fixed it')
+    const json = JSON.parse((await sessiontap(sourceDir, 'transcript', sessionId, '--json')).out)
+    expect(json.branches[0].messages).toHaveLength(4)
+
+    const elsewhere = await sessiontap(sourceDir, 'show', sessionId, '--org', OTHER_ORG)
+    expect(elsewhere).toMatchObject({
+      code: 1,
+      err: expect.stringContaining(`no session ${sessionId} in org`),
+    })
+  })
+
+  it('exports to a file that imports into another database exactly once, and refuses a tampered file', async () => {
+    const file = path.join(tempDir(), 'session.json')
+    const exported = await sessiontap(sourceDir, 'export', sessionId, '--output', file)
+    expect(exported.out).toBe(`exported session ${sessionId} (2 turns, 4 nodes) to ${file}`)
+
+    const targetDir = tempDir()
+    const imported = await sessiontap(targetDir, 'import', file)
+    expect(imported).toMatchObject({
+      code: 0,
+      out: `imported session ${sessionId} into org ${NIL_ORG}: 2 turns, 4 new nodes`,
+    })
+    const again = await sessiontap(targetDir, 'import', file, '--json')
+    expect(JSON.parse(again.out)).toMatchObject({ status: 'already_present', turnsInserted: 0 })
+    expect((await sessiontap(targetDir, 'show', sessionId)).out).toBe(
+      (await sessiontap(sourceDir, 'show', sessionId)).out,
+    )
+
+    const tampered = path.join(tempDir(), 'tampered.json')
+    fs.writeFileSync(tampered, fs.readFileSync(file, 'utf8').replace('please fix', 'please fiX'))
+    const refused = await sessiontap(tempDir(), 'import', tampered)
+    expect(refused.code).toBe(1)
+    expect(refused.err).toMatch(
+      /^sessiontap sessions: checksum mismatch: the file was changed or damaged after export/,
+    )
+  })
+
+  it('deletes only with --yes', async () => {
+    const dataDir = tempDir()
+    const file = path.join(dataDir, 'copy.json')
+    await sessiontap(sourceDir, 'export', sessionId, '--output', file)
+    await sessiontap(dataDir, 'import', file)
+    expect((await sessiontap(dataDir, 'delete', sessionId)).code).toBe(2)
+    const deleted = await sessiontap(dataDir, 'delete', sessionId, '--yes', '--json')
+    expect(JSON.parse(deleted.out)).toMatchObject({ sessionId, turnsDeleted: 2, nodesDeleted: 4 })
+    expect((await sessiontap(dataDir, 'show', sessionId)).code).toBe(1)
+  })
+
+  it('prints usage for a missing or unknown subcommand or argument', async () => {
+    for (const argv of [[], ['frobnicate'], ['show'], ['list', 'extra']]) {
+      const result = await sessiontap(sourceDir, ...argv)
+      expect(result.code).toBe(2)
+      expect(result.err).toContain('usage: sessiontap sessions <command>')
+    }
+    expect((await sessiontap(sourceDir, 'list', '--org', 'not-a-uuid')).err).toMatch(
+      /invalid --org="not-a-uuid": a UUID/,
+    )
+  })
+})
