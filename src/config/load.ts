@@ -55,7 +55,8 @@ export function loadOptions<S extends Specs>(
     else {
       const source = fromFlag !== undefined ? spec.flag : spec.env
       const reason = result.error.issues[0]?.message ?? 'invalid'
-      problems.push(`invalid ${source}=${JSON.stringify(raw)}: ${reason} (${spec.help})`)
+      const shown = spec.secret ? '(value hidden)' : JSON.stringify(raw)
+      problems.push(`invalid ${source}=${shown}: ${reason} (${spec.help})`)
     }
   }
   const known = new Set(Object.values(specs).map((s) => s.flag))

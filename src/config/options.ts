@@ -31,6 +31,8 @@ export interface OptionSpec {
   schema: z.ZodType
   /** Shown in help; undefined means "unset". */
   defaultText?: string
+  /** Holds credentials: a bad value is reported without echoing it. */
+  secret?: boolean
 }
 
 export const SERVE_OPTIONS = {
@@ -52,6 +54,7 @@ export const SERVE_OPTIONS = {
     env: 'DATABASE_URL',
     flag: '--database-url',
     help: 'Postgres connection URL; unset = the embedded database in the data dir',
+    secret: true,
     schema: z.string().url().optional(),
   },
   dataDir: {
@@ -189,6 +192,7 @@ export const SERVE_OPTIONS = {
     flag: '--api-tokens',
     help: 'read API and page access: comma list of token:org-uuid (a token sees only its org); unset = both off',
     schema: apiTokensSchema.default([]),
+    secret: true,
   },
   loopBlock: {
     env: 'SESSIONTAP_LOOP_BLOCK',

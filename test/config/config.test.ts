@@ -53,6 +53,17 @@ describe('configuration', () => {
     }
   })
 
+  it('never echoes a credential-bearing value in an error', () => {
+    expect(() => loadServeConfig(new Map(), { DATABASE_URL: 'not a url with hunter2' })).toThrow(
+      /invalid DATABASE_URL=\(value hidden\)/,
+    )
+    try {
+      loadServeConfig(new Map(), { DATABASE_URL: 'not a url with hunter2' })
+    } catch (e) {
+      expect((e as Error).message).not.toContain('hunter2')
+    }
+  })
+
   it('the README configuration reference is generated from the same declarations', () => {
     const readme = readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8')
     expect(readme).toContain(optionsMarkdown(SERVE_OPTIONS))

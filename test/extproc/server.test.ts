@@ -11,7 +11,7 @@ function healthCheck(address: string): Promise<string> {
   const Health = loadProtos().health
   const client = new Health(address, grpc.credentials.createInsecure())
   return new Promise((resolve, reject) => {
-    client.Check({ service: '' }, (err: Error | null, res: { status: string }) => {
+    client.Check!({ service: '' }, (err: Error | null, res: { status: string }) => {
       client.close()
       err ? reject(err) : resolve(res.status)
     })
