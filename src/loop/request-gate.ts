@@ -1,6 +1,7 @@
 /**
  * The loop gate: at request headers, a request of a session flagged as looping gets a 429 local reply
- * instead of going upstream (synchronous mode only; StreamOptions.requestGate).
+ * instead of going upstream (synchronous mode only; StreamOptions.requestGate). Keys carry no org: the
+ * org may come from Envoy metadata the gate does not see, and harness session ids are unique enough.
  */
 import type { HeaderMap } from '../extproc/exchange.js'
 import type { LocalReply } from '../extproc/stream.js'
