@@ -12,7 +12,13 @@ export const POOL_DROP_REASONS = [
 ] as const
 export type PoolDropReason = (typeof POOL_DROP_REASONS)[number]
 
-export type ParseResult = TurnBuildResult | { ok: false; reason: PoolDropReason; detail?: string }
+/**
+ * A worker's result carries `encodedNodes` (node-records.ts): the nodes' content is encoded there and
+ * left out of `turn.nodes`, so the main thread neither deserializes nor stringifies it.
+ */
+export type ParseResult =
+  | (TurnBuildResult & { encodedNodes?: Uint8Array })
+  | { ok: false; reason: PoolDropReason; detail?: string }
 
 export interface ParseJob {
   id: number

@@ -4,12 +4,27 @@
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import type { CapturedBody, Exchange } from '../extproc/exchange.js'
+import { encodeNodes } from '../store/node-records.js'
 import type { ParseJob, ParseReply } from './parse-protocol.js'
-import { buildTurn, type TurnBuildOptions } from './turn-builder.js'
+import { buildTurn, type TurnBuildOptions, type TurnBuildResult } from './turn-builder.js'
 
-/** Structured clone turns Buffers into plain Uint8Arrays; decoding and parsing need Buffer methods. */
+/** Bodies arrive as views of shared memory (parse-pool.ts packBody); decoding and parsing need Buffers. */
 function withBuffers(body: CapturedBody): CapturedBody {
   return { ...body, chunks: body.chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength)) }
+}
+
+/**
+ * The nodes' content leaves as one encoded, transferred buffer (no copy); the turn keeps the nodes'
+ * hashes and roles only, so the main thread never holds the content as objects.
+ */
+function reply(id: number, result: TurnBuildResult): { message: ParseReply; transfer: ArrayBuffer[] } {
+  if (!result.ok) return { message: { id, result }, transfer: [] }
+  const encodedNodes = encodeNodes(result.turn.nodes)
+  const nodes = result.turn.nodes.map((node) => ({ ...node, content: null }))
+  return {
+    message: { id, result: { ...result, turn: { ...result.turn, nodes }, encodedNodes } },
+    transfer: [encodedNodes.buffer as ArrayBuffer],
+  }
 }
 
 function rehydrate(exchange: Exchange): Exchange {
@@ -27,12 +42,15 @@ const port = parentPort
 if (!port) throw new Error('parse-worker must run inside a worker thread')
 
 port.on('message', (job: ParseJob) => {
-  let reply: ParseReply
+  let out: ReturnType<typeof reply>
   try {
-    reply = { id: job.id, result: buildTurn(rehydrate(job.exchange), options) }
+    out = reply(job.id, buildTurn(rehydrate(job.exchange), options))
   } catch (err) {
     // A parser bug costs this exchange, not the worker.
-    reply = { id: job.id, result: { ok: false, reason: 'build_failed', detail: (err as Error).message } }
+    out = {
+      message: { id: job.id, result: { ok: false, reason: 'build_failed', detail: (err as Error).message } },
+      transfer: [],
+    }
   }
-  port.postMessage(reply)
+  port.postMessage(out.message, out.transfer)
 })

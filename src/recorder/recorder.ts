@@ -11,6 +11,7 @@ import type { Exchange, ExchangeConsumer } from '../extproc/exchange.js'
 import type { Logger } from '../log.js'
 import type { Turn } from '../session/turn.js'
 import { classifyStoreError, type Store } from '../store/index.js'
+import { decodeNodes } from '../store/node-records.js'
 import { JsonlAppender } from './jsonl-appender.js'
 import { createParsePool } from './parse-pool.js'
 import type { ParseResult } from './parse-protocol.js'
@@ -88,12 +89,19 @@ interface ReplayBatch {
 }
 
 interface Pending {
+  /** From a parse worker: `turn.nodes` keep hashes and roles only, the content is in `encodedNodes`. */
   turn: Turn
+  encodedNodes: Uint8Array | undefined
   /** Raw body bytes of its exchange (or its spool line): what the queue's byte bound counts. */
   weight: number
   batch: ReplayBatch | undefined
   /** Committed, spooled or dead-lettered (or being so): nothing else may act on it. */
   claimed: boolean
+}
+
+/** The whole turn, content included, for the spool and dead-letter files (rare paths: decoded here). */
+function fullTurn(item: Pending): Turn {
+  return item.encodedNodes ? { ...item.turn, nodes: decodeNodes(item.encodedNodes) } : item.turn
 }
 
 function backoffMs(policy: RetryPolicy, attempt: number): number {
@@ -194,7 +202,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
   const spoolTurns = (items: Pending[], reason: SpoolReason) => {
     const mine = items.filter(claim)
     if (mine.length === 0) return
-    const write = spool.append(mine.map((item) => spoolRecord(item.turn, reason))).then(
+    const write = spool.append(mine.map((item) => spoolRecord(fullTurn(item), reason))).then(
       () => {
         spooledCount += mine.length
         spoolHasTurns = true
@@ -221,7 +229,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
       code,
       requestId: item.turn.requestId,
       orgId: item.turn.envelope.orgId,
-      turn: item.turn,
+      turn: fullTurn(item),
     }
     const write = deadLetter.append([record]).then(
       () => {
@@ -270,7 +278,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     for (let attempt = 0; !stopped; attempt++) {
       const startedAt = performance.now()
       try {
-        const result = await store.ingest(item.turn)
+        const result = await store.ingest(item.turn, item.encodedNodes)
         metrics.commitSeconds.observe((performance.now() - startedAt) / 1000)
         if (result.inserted) {
           committedCount++
@@ -328,7 +336,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
       }
       if (draining) return
       batch.outstanding++
-      queue.push({ turn: entry.turn, weight: entry.bytes, batch, claimed: false })
+      queue.push({ turn: entry.turn, encodedNodes: undefined, weight: entry.bytes, batch, claimed: false })
       setGauges()
       idleWriters.shift()?.()
     }
@@ -371,7 +379,13 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     }
     metrics.turnsBuilt.inc()
     if (result.notes.length > 0) logger.debug('turn built with notes', { requestId, notes: result.notes })
-    enqueue({ turn: result.turn, weight, batch: undefined, claimed: false })
+    enqueue({
+      turn: result.turn,
+      encodedNodes: result.encodedNodes,
+      weight,
+      batch: undefined,
+      claimed: false,
+    })
   }
 
   return {
@@ -383,16 +397,14 @@ export function createRecorder(deps: RecorderDeps): Recorder {
         }
         parsing++
         setGauges()
+        // The callbacks keep only these two, not the exchange: its bodies are freed once posted to a worker.
+        const { requestId } = exchange
+        const weight = exchange.request.body.size + (exchange.response?.body.size ?? 0)
         void pool
           .run(exchange)
           .then(
-            (result) =>
-              onBuilt(
-                result,
-                exchange.requestId,
-                exchange.request.body.size + (exchange.response?.body.size ?? 0),
-              ),
-            (err) => drop('build_failed', exchange.requestId, (err as Error).message),
+            (result) => onBuilt(result, requestId, weight),
+            (err) => drop('build_failed', requestId, (err as Error).message),
           )
           .finally(() => {
             parsing--

@@ -4,7 +4,7 @@
  * Every statement names org_id, so nothing reads or writes across orgs.
  */
 import { advanceLoopRun, type LoopRun } from '../loop/loop-run.js'
-import type { ChainNode, SessionKey, Turn } from '../session/turn.js'
+import type { SessionKey, Turn } from '../session/turn.js'
 import type { SqlSession } from './driver.js'
 import { storableJson, storableText } from './pg-text.js'
 
@@ -136,82 +136,97 @@ async function upsertSession(
   return { id: row.id, nextTurnIndex: Number(row.turn_count), loopStrikes: Number(row.loop_strikes) }
 }
 
-/** One multi-row insert; sorted by hash so concurrent writers take index locks in the same order. */
-async function insertNodes(
-  tx: SqlSession,
-  orgId: string,
-  sessionId: string,
-  nodes: ChainNode[],
-): Promise<void> {
-  const byHash = new Map(nodes.map((node) => [node.hash, node]))
-  if (byHash.size === 0) return
-  const records = [...byHash.values()]
-    .sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0))
-    .map((node) => ({
-      hash: node.hash,
-      parent_hash: node.parentHash,
-      role: node.role,
-      content: node.content,
-    }))
-  await tx.query(
-    `INSERT INTO nodes (org_id, hash, parent_hash, role, content, session_id)
-     SELECT $1, n.hash, n.parent_hash, n.role, n.content, $2
-     FROM jsonb_to_recordset($3::jsonb) AS n(hash text, parent_hash text, role text, content jsonb)
-     ON CONFLICT (org_id, hash) DO NOTHING`,
-    [orgId, sessionId, storableJson(records)],
-  )
+/** Numbered placeholders for one statement: `p(value)` appends the value and returns its `$n`. */
+function parameters(): { values: unknown[]; p: (value: unknown) => string } {
+  const values: unknown[] = []
+  return { values, p: (value) => `$${values.push(value)}` }
 }
 
-async function insertTurnRow(
+/**
+ * The nodes, the turns row and the session counters in one statement (one round trip). The counters
+ * grow only when the turns row is new; returns false when this request id was committed concurrently.
+ */
+async function insertTurn(
   tx: SqlSession,
   turn: Turn,
-  turnId: string,
-  sessionId: string,
-  turnIndex: number,
+  ids: { turnId: string; sessionId: string; turnIndex: number },
+  nodes: Buffer | string,
   loopHash: string | null,
+  loop: LoopRun | null,
 ): Promise<boolean> {
+  const { values, p } = parameters()
+  const usage = turn.usage
+  const org = p(turn.envelope.orgId)
+  const session = p(ids.sessionId)
+  const seen = p(seenAt(turn))
+  const endSession = p(turn.envelope.endSession)
+  const turnColumns: Array<[string, unknown]> = [
+    ['id', ids.turnId],
+    ['turn_index', ids.turnIndex],
+    ['request_id', turn.requestId],
+    ['thread_id', storableText(turn.envelope.threadId)],
+    ['provider', turn.provider],
+    ['api', turn.api],
+    ['model', storableText(turn.model)],
+    ['response_model', storableText(turn.responseModel)],
+    ['status_code', turn.statusCode],
+    ['is_streaming', turn.isStreaming],
+    ['is_complete', turn.isComplete],
+    ['stop_reason', storableText(turn.stopReason)],
+    ['input_tokens', usage.inputTokens],
+    ['output_tokens', usage.outputTokens],
+    ['cache_read_tokens', usage.cacheReadTokens],
+    ['cache_creation_tokens', usage.cacheCreationTokens],
+    ['reasoning_tokens', usage.reasoningTokens],
+    ['usage_status', usage.status],
+    ['cost_usd', turn.costUsd],
+    ['latency_ms', turn.latencyMs === null ? null : Math.round(turn.latencyMs)],
+    ['ttft_ms', turn.ttftMs === null ? null : Math.round(turn.ttftMs)],
+    ['request_leaf_hash', turn.requestLeafHash],
+    ['response_hash', turn.responseHash],
+    ['provider_response_id', storableText(turn.providerResponseId)],
+    ['error_type', storableText(turn.errorType)],
+    ['error_message', storableText(turn.errorMessage)],
+    ['started_at', turn.startedAt],
+    ['loop_hash', loopHash],
+  ]
   const { rows } = await tx.query(
-    `INSERT INTO turns (id, org_id, session_id, turn_index, request_id, thread_id, provider, api, model,
-                        response_model, status_code, is_streaming, is_complete, stop_reason, input_tokens,
-                        output_tokens, cache_read_tokens, cache_creation_tokens, reasoning_tokens, usage_status,
-                        cost_usd, latency_ms, ttft_ms, request_leaf_hash, response_hash, provider_response_id,
-                        error_type, error_message, started_at, loop_hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
-             $23, $24, $25, $26, $27, $28, $29, $30)
-     ON CONFLICT (org_id, request_id) DO NOTHING
+    `WITH new_nodes AS (
+       -- Sorted by hash so concurrent writers take index locks in the same order; DISTINCT ON drops
+       -- a hash repeated within the turn.
+       INSERT INTO nodes (org_id, hash, parent_hash, role, content, session_id)
+       SELECT DISTINCT ON (n.hash) ${org}::uuid, n.hash, n."parentHash", n.role, n.content, ${session}::uuid
+       FROM jsonb_to_recordset(${p(nodes)}::jsonb) AS n(hash text, "parentHash" text, role text, content jsonb)
+       ORDER BY n.hash
+       ON CONFLICT (org_id, hash) DO NOTHING
+     ), new_turn AS (
+       INSERT INTO turns (org_id, session_id, ${turnColumns.map(([name]) => name).join(', ')})
+       VALUES (${org}, ${session}, ${turnColumns.map(([, value]) => p(value)).join(', ')})
+       ON CONFLICT (org_id, request_id) DO NOTHING
+       RETURNING id
+     )
+     UPDATE sessions SET
+       turn_count                  = turn_count + 1,
+       error_count                 = error_count + ${p(isErrorTurn(turn) ? 1 : 0)},
+       total_input_tokens          = total_input_tokens + ${p(usage.inputTokens ?? 0)},
+       total_output_tokens         = total_output_tokens + ${p(usage.outputTokens ?? 0)},
+       total_cache_read_tokens     = total_cache_read_tokens + ${p(usage.cacheReadTokens ?? 0)},
+       total_cache_creation_tokens = total_cache_creation_tokens + ${p(usage.cacheCreationTokens ?? 0)},
+       total_reasoning_tokens      = total_reasoning_tokens + ${p(usage.reasoningTokens ?? 0)},
+       total_cost_usd              = total_cost_usd + ${p(turn.costUsd ?? 0)},
+       -- Only the newest turn names the model (a late retry of an older turn does not).
+       last_model = CASE WHEN ${seen}::timestamptz >= last_seen_at
+                         THEN COALESCE(${p(storableText(turn.responseModel) ?? storableText(turn.model))}, last_model)
+                         ELSE last_model END,
+       ended_at   = CASE WHEN ${endSession}::boolean THEN last_seen_at ELSE ended_at END,
+       end_reason = CASE WHEN ${endSession}::boolean THEN 'client' ELSE end_reason END,
+       -- NULL: the turn takes no part in loop detection and leaves the run as it was.
+       loop_strikes     = COALESCE(${p(loop?.strikes ?? null)}::integer, loop_strikes),
+       loop_detected_at = CASE WHEN ${p(loop?.detected ?? false)}::boolean THEN ${seen}::timestamptz
+                               ELSE loop_detected_at END
+     WHERE org_id = ${org} AND id = ${session} AND EXISTS (SELECT 1 FROM new_turn)
      RETURNING id`,
-    [
-      turnId,
-      turn.envelope.orgId,
-      sessionId,
-      turnIndex,
-      turn.requestId,
-      storableText(turn.envelope.threadId),
-      turn.provider,
-      turn.api,
-      storableText(turn.model),
-      storableText(turn.responseModel),
-      turn.statusCode,
-      turn.isStreaming,
-      turn.isComplete,
-      storableText(turn.stopReason),
-      turn.usage.inputTokens,
-      turn.usage.outputTokens,
-      turn.usage.cacheReadTokens,
-      turn.usage.cacheCreationTokens,
-      turn.usage.reasoningTokens,
-      turn.usage.status,
-      turn.costUsd,
-      turn.latencyMs === null ? null : Math.round(turn.latencyMs),
-      turn.ttftMs === null ? null : Math.round(turn.ttftMs),
-      turn.requestLeafHash,
-      turn.responseHash,
-      storableText(turn.providerResponseId),
-      storableText(turn.errorType),
-      storableText(turn.errorMessage),
-      turn.startedAt,
-      loopHash,
-    ],
+    values,
   )
   return rows.length === 1
 }
@@ -248,59 +263,19 @@ async function advanceLoop(
   return advanceLoopRun(rows[0]?.loop_hash ?? null, session.loopStrikes, loopHash)
 }
 
-async function addToCounters(
-  tx: SqlSession,
-  turn: Turn,
-  sessionId: string,
-  loop: LoopRun | null,
-): Promise<void> {
-  const usage = turn.usage
-  await tx.query(
-    `UPDATE sessions SET
-       turn_count                  = turn_count + 1,
-       error_count                 = error_count + $3,
-       total_input_tokens          = total_input_tokens + $4,
-       total_output_tokens         = total_output_tokens + $5,
-       total_cache_read_tokens     = total_cache_read_tokens + $6,
-       total_cache_creation_tokens = total_cache_creation_tokens + $7,
-       total_reasoning_tokens      = total_reasoning_tokens + $8,
-       total_cost_usd              = total_cost_usd + $9,
-       -- Only the newest turn names the model (a late retry of an older turn does not).
-       last_model = CASE WHEN $10::timestamptz >= last_seen_at THEN COALESCE($11, last_model) ELSE last_model END,
-       ended_at   = CASE WHEN $12::boolean THEN last_seen_at ELSE ended_at END,
-       end_reason = CASE WHEN $12::boolean THEN 'client' ELSE end_reason END,
-       -- NULL: the turn takes no part in loop detection and leaves the run as it was.
-       loop_strikes     = COALESCE($13::integer, loop_strikes),
-       loop_detected_at = CASE WHEN $14::boolean THEN $10::timestamptz ELSE loop_detected_at END
-     WHERE org_id = $1 AND id = $2`,
-    [
-      turn.envelope.orgId,
-      sessionId,
-      isErrorTurn(turn) ? 1 : 0,
-      usage.inputTokens ?? 0,
-      usage.outputTokens ?? 0,
-      usage.cacheReadTokens ?? 0,
-      usage.cacheCreationTokens ?? 0,
-      usage.reasoningTokens ?? 0,
-      turn.costUsd ?? 0,
-      seenAt(turn),
-      storableText(turn.responseModel) ?? storableText(turn.model),
-      turn.envelope.endSession,
-      loop?.strikes ?? null,
-      loop?.detected ?? false,
-    ],
-  )
-}
-
 function sameKey(a: SessionKey, b: SessionKey): boolean {
   return a.harnessId === b.harnessId && a.harnessSessionId === b.harnessSessionId
 }
 
-/** Runs inside one READ COMMITTED transaction; the caller retries it on TransactionRaceError. */
+/**
+ * Runs inside one READ COMMITTED transaction; the caller retries it on TransactionRaceError.
+ * `nodes`: the turn's nodes as nodesParameter() gives them (encoded off the main thread), else JSON text.
+ */
 export async function ingestTurnInTransaction(
   tx: SqlSession,
   turn: Turn,
   newId: () => string,
+  nodes: Buffer | string = storableJson(turn.nodes),
 ): Promise<IngestResult> {
   const committed = await findCommittedTurn(tx, turn)
   if (committed) return committed
@@ -308,15 +283,15 @@ export async function ingestTurnInTransaction(
   const parent = env.parent && !sameKey(env.parent, env) ? env.parent : null
   const parentId = parent ? await resolveParent(tx, env.orgId, parent, seenAt(turn), newId) : null
   const session = await upsertSession(tx, turn, parentId, newId)
-  await insertNodes(tx, env.orgId, session.id, turn.nodes)
   const turnId = newId()
   const loopHash = participatingLoopHash(turn)
+  // Reads only earlier turns (turn_index below ours), so it can run before our row exists.
+  const loop = loopHash === null ? null : await advanceLoop(tx, env.orgId, session, loopHash)
+  const ids = { turnId, sessionId: session.id, turnIndex: session.nextTurnIndex }
   // The same request committed by another transaction after our check above: retrying returns it.
-  if (!(await insertTurnRow(tx, turn, turnId, session.id, session.nextTurnIndex, loopHash))) {
+  if (!(await insertTurn(tx, turn, ids, nodes, loopHash, loop))) {
     throw new TransactionRaceError('same request_id committed concurrently')
   }
-  const loop = loopHash === null ? null : await advanceLoop(tx, env.orgId, session, loopHash)
-  await addToCounters(tx, turn, session.id, loop)
   return {
     sessionId: session.id,
     turnId,

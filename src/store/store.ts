@@ -9,13 +9,19 @@ import type { Driver } from './driver.js'
 import { TRANSACTION_RETRY_CODES } from './errors.js'
 import { type IngestResult, ingestTurnInTransaction, TransactionRaceError } from './ingest.js'
 import { runMigrations } from './migrate.js'
+import { nodesParameter } from './node-records.js'
 import { openPgDriver } from './pg-driver.js'
+import { storableJson } from './pg-text.js'
 import { openPgliteDriver } from './pglite-driver.js'
 
 export interface Store {
   readonly driver: Driver
-  /** Commits one turn in one transaction; re-committing the same (org, request id) changes nothing. */
-  ingest(turn: Turn): Promise<IngestResult>
+  /**
+   * Commits one turn in one transaction; re-committing the same (org, request id) changes nothing.
+   * `encodedNodes`: encodeNodes(turn.nodes) made where the turn was built; then only the nodes' hashes
+   * are read from `turn.nodes`.
+   */
+  ingest(turn: Turn, encodedNodes?: Uint8Array): Promise<IngestResult>
   /** Ends (reason 'idle') every open session whose last activity is older than idleMs; returns how many. */
   endIdleSessions(idleMs: number, now?: Date): Promise<number>
   /** Resolves when the database answers a query (readiness). */
@@ -40,10 +46,13 @@ export function createStore(driver: Driver, options: StoreOptions = {}): Store {
   const maxAttempts = options.maxTransactionAttempts ?? DEFAULT_MAX_TRANSACTION_ATTEMPTS
   return {
     driver,
-    async ingest(turn: Turn): Promise<IngestResult> {
+    async ingest(turn: Turn, encodedNodes?: Uint8Array): Promise<IngestResult> {
+      const nodes = encodedNodes
+        ? nodesParameter(encodedNodes, driver.kind === 'pg')
+        : storableJson(turn.nodes)
       for (let attempt = 1; ; attempt++) {
         try {
-          return await driver.transaction((tx) => ingestTurnInTransaction(tx, turn, uuidv7))
+          return await driver.transaction((tx) => ingestTurnInTransaction(tx, turn, uuidv7, nodes))
         } catch (err) {
           if (attempt >= maxAttempts || !mustRetryTransaction(err)) throw err
           // Jittered backoff so the transactions that collided do not collide again.
