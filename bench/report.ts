@@ -13,6 +13,8 @@ export interface BenchResults {
     platform: string
     /** 1-minute load average when the run began: other work on the box adds noise. */
     loadAverage: number
+    /** The bench's processes ran at nice -10 (root only). */
+    raisedPriority: boolean
   }
   workload: { source: 'corpus' | 'stand-in'; exchanges: number }
   rounds: number
@@ -233,7 +235,7 @@ export function renderMarkdown(r: BenchResults): string {
     `# sessiontap benchmark results (${r.startedAt})`,
     '',
     `Machine: ${m.cores} x ${m.cpu}, ${m.memoryGb.toFixed(0)} GB, ${m.platform}; Node ${m.node}; PostgreSQL ${m.postgres}; ` +
-      `load average ${m.loadAverage.toFixed(1)} at the start.`,
+      `load average ${m.loadAverage.toFixed(1)} at the start; bench processes ${m.raisedPriority ? 'at nice -10' : 'at normal priority'}.`,
     `Workload: ${r.workload.source} Claude Code session (${r.workload.exchanges} exchanges). Medians of ${r.rounds} interleaved rounds.`,
     '',
     '## Targets',

@@ -22,7 +22,7 @@ import {
   soakScenario,
   stallScenario,
 } from './scenarios.js'
-import { startBenchServer } from './servers.js'
+import { raisePriority, startBenchServer } from './servers.js'
 import { MiB, median, spread } from './stats.js'
 import { claudeCodeSession } from './workload.js'
 
@@ -80,6 +80,7 @@ async function main(): Promise<void> {
         postgres: await postgresVersion(url),
         platform: `${os.type()} ${os.release()}`,
         loadAverage: os.loadavg()[0]!,
+        raisedPriority: raisePriority(),
       },
       workload: { source: session.source, exchanges: session.specs.length },
       rounds,
