@@ -267,18 +267,29 @@ function sameKey(a: SessionKey, b: SessionKey): boolean {
   return a.harnessId === b.harnessId && a.harnessSessionId === b.harnessSessionId
 }
 
-/**
- * Runs inside one READ COMMITTED transaction; the caller retries it on TransactionRaceError.
- * `nodes`: the turn's nodes as nodesParameter() gives them (encoded off the main thread), else JSON text.
- */
+export interface IngestOptions {
+  /** The turn's nodes as nodesParameter() gives them (encoded off the main thread), else JSON text. */
+  nodes?: Buffer | string
+  /**
+   * Look for an earlier commit of this request first. Off on a first attempt: a repeat then fails
+   * its turns insert, the transaction rolls back and the retry (with the lookup) returns the original,
+   * so new turns, the common case, save a round trip.
+   */
+  lookupFirst?: boolean
+}
+
+/** Runs inside one READ COMMITTED transaction; the caller retries it on TransactionRaceError. */
 export async function ingestTurnInTransaction(
   tx: SqlSession,
   turn: Turn,
   newId: () => string,
-  nodes: Buffer | string = storableJson(turn.nodes),
+  options: IngestOptions = {},
 ): Promise<IngestResult> {
-  const committed = await findCommittedTurn(tx, turn)
-  if (committed) return committed
+  const nodes = options.nodes ?? storableJson(turn.nodes)
+  if (options.lookupFirst ?? true) {
+    const committed = await findCommittedTurn(tx, turn)
+    if (committed) return committed
+  }
   const env = turn.envelope
   const parent = env.parent && !sameKey(env.parent, env) ? env.parent : null
   const parentId = parent ? await resolveParent(tx, env.orgId, parent, seenAt(turn), newId) : null
@@ -290,7 +301,7 @@ export async function ingestTurnInTransaction(
   const ids = { turnId, sessionId: session.id, turnIndex: session.nextTurnIndex }
   // The same request committed by another transaction after our check above: retrying returns it.
   if (!(await insertTurn(tx, turn, ids, nodes, loopHash, loop))) {
-    throw new TransactionRaceError('same request_id committed concurrently')
+    throw new TransactionRaceError('same request_id already committed')
   }
   return {
     sessionId: session.id,

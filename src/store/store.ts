@@ -52,11 +52,14 @@ export function createStore(driver: Driver, options: StoreOptions = {}): Store {
         : storableJson(turn.nodes)
       for (let attempt = 1; ; attempt++) {
         try {
-          return await driver.transaction((tx) => ingestTurnInTransaction(tx, turn, uuidv7, nodes))
+          const options = { nodes, lookupFirst: attempt > 1 }
+          return await driver.transaction((tx) => ingestTurnInTransaction(tx, turn, uuidv7, options))
         } catch (err) {
           if (attempt >= maxAttempts || !mustRetryTransaction(err)) throw err
-          // Jittered backoff so the transactions that collided do not collide again.
-          await sleep(Math.random() * 5 * 2 ** attempt)
+          // A repeat of a committed turn is answered by the next attempt's lookup: no need to wait.
+          // Otherwise a jittered backoff, so the transactions that collided do not collide again.
+          if (!(attempt === 1 && err instanceof TransactionRaceError))
+            await sleep(Math.random() * 5 * 2 ** attempt)
         }
       }
     },
