@@ -53,6 +53,8 @@ export interface SessionSummary {
   tokens: TokenTotals
   costUsd: number
   lastModel: string | null
+  /** Loop detection: the current run of identical consecutive requests, and when a run first reached 3. */
+  loop: { strikes: number; detectedAt: string | null }
 }
 
 interface SessionRow {
@@ -80,6 +82,8 @@ interface SessionRow {
   total_reasoning_tokens: number
   total_cost_usd: number
   last_model: string | null
+  loop_strikes: number
+  loop_detected_at: string | null
 }
 
 const SESSION_COLUMNS = `s.id, s.harness_id, s.harness_session_id, s.session_source, s.auth_subject, s.name, s.cwd,
@@ -88,7 +92,8 @@ const SESSION_COLUMNS = `s.id, s.harness_id, s.harness_session_id, s.session_sou
   s.end_reason, s.turn_count, s.error_count, s.total_input_tokens::float8 AS total_input_tokens,
   s.total_output_tokens::float8 AS total_output_tokens, s.total_cache_read_tokens::float8 AS total_cache_read_tokens,
   s.total_cache_creation_tokens::float8 AS total_cache_creation_tokens,
-  s.total_reasoning_tokens::float8 AS total_reasoning_tokens, s.total_cost_usd::float8 AS total_cost_usd, s.last_model`
+  s.total_reasoning_tokens::float8 AS total_reasoning_tokens, s.total_cost_usd::float8 AS total_cost_usd, s.last_model,
+  s.loop_strikes, ${iso('s.loop_detected_at')} AS loop_detected_at`
 
 function toSummary(row: SessionRow): SessionSummary {
   return {
@@ -119,6 +124,7 @@ function toSummary(row: SessionRow): SessionSummary {
     },
     costUsd: Number(row.total_cost_usd),
     lastModel: row.last_model,
+    loop: { strikes: Number(row.loop_strikes), detectedAt: row.loop_detected_at },
   }
 }
 

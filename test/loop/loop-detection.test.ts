@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FlaggedSessions } from '../../src/loop/flagged-sessions.js'
 import { createLoopMetrics, loadFlaggedSessions, watchLoops } from '../../src/loop/loop-watch.js'
 import type { Store } from '../../src/store/index.js'
+import { getSession } from '../../src/store/queries.js'
 import { openStore } from '../../src/store/store.js'
 import { at, makeTurn } from '../store/turn-factory.js'
 
@@ -62,6 +63,12 @@ describe('loop detection', () => {
     // The third turn was last seen at its end: started at minute 2, 1200 ms of latency.
     expect(run.detectedAt).toEqual(new Date(at(2).getTime() + 1200))
     expect(run.stored).toEqual(['A', 'A', 'A', 'A'])
+    // The read side shows the flag.
+    const { rows } = await store.driver.query<{ id: string; org_id: string }>(
+      'SELECT id, org_id FROM sessions WHERE loop_strikes = 4 ORDER BY last_seen_at DESC LIMIT 1',
+    )
+    const session = await getSession(store.driver, rows[0]!.org_id, rows[0]!.id)
+    expect(session?.loop).toEqual({ strikes: 4, detectedAt: new Date(at(2).getTime() + 1200).toISOString() })
   })
 
   it('does not flag two identical hashes', async () => {
