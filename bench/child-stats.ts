@@ -3,7 +3,7 @@
  * with its RSS, peak RSS and event-loop delay, sampled every millisecond inside that process.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
 
 export interface ChildStats {
   rssBytes: number
@@ -13,6 +13,8 @@ export interface ChildStats {
   /** Longest event-loop delay since the last reset, in milliseconds. */
   loopMaxMs: number
   loopP99Ms: number
+  /** Longest garbage-collection pause of the main thread since the last reset, in milliseconds. */
+  gcMaxMs: number
 }
 
 export type ChildRequest = { type: 'stats'; id: number; reset: boolean } | { type: 'stop'; id: number }
@@ -44,6 +46,11 @@ export function serveStats(ready: Omit<ReadyMessage, 'type'>, stop: () => Promis
   // 1 ms resolution: a stall shorter than the sampling period would otherwise go unseen.
   const loop = monitorEventLoopDelay({ resolution: 1 })
   loop.enable()
+  // GC pauses, to tell a collector pause from a long task of our own in the loop delay.
+  let gcMaxMs = 0
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcMaxMs = Math.max(gcMaxMs, entry.duration)
+  }).observe({ entryTypes: ['gc'] })
   const send = (reply: ChildReply) => process.send?.(reply)
   process.on('message', (msg: ChildRequest) => {
     if (msg.type === 'stats') {
@@ -57,10 +64,12 @@ export function serveStats(ready: Omit<ReadyMessage, 'type'>, stop: () => Promis
           heapUsedBytes: memory.heapUsed,
           loopMaxMs: loop.max / 1e6,
           loopP99Ms: loop.percentile(99) / 1e6,
+          gcMaxMs,
         },
       })
       if (msg.reset) {
         loop.reset()
+        gcMaxMs = 0
         resetPeakRss()
       }
       return

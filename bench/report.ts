@@ -167,7 +167,8 @@ function stallSection(s: StallResult): string[] {
     '## Event-loop stall: 10 MB request + 10 MB SSE response, 50 other exchanges in flight',
     '',
     `sessiontap runs: ${s.sessiontapRunsMs.map((v) => f(v, 1)).join(', ')} ms (median ${f(s.sessiontapMedianMs, 1)}, worst ${f(s.sessiontapMaxMs, 1)}); ` +
-      `baseline runs: ${s.baselineRunsMs.map((v) => f(v, 1)).join(', ')} ms. Reply p99 of the background exchanges during the sessiontap runs: ${f(s.backgroundP99Ms)} ms.`,
+      `baseline runs: ${s.baselineRunsMs.map((v) => f(v, 1)).join(', ')} ms. Longest GC pause of the sidecar's main thread per run: ${s.sessiontapGcMaxMs.map((v) => f(v, 1)).join(', ')} ms. ` +
+      `Reply p99 of the background exchanges during the sessiontap runs: ${f(s.backgroundP99Ms)} ms.`,
     '',
   ]
 }

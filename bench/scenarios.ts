@@ -189,6 +189,8 @@ export interface StallResult {
   /** Longest event-loop delay of each run, ms (the whole window: replies, parsing, hashing, commits). */
   sessiontapRunsMs: number[]
   baselineRunsMs: number[]
+  /** Longest GC pause of the sidecar's main thread in each run, ms. */
+  sessiontapGcMaxMs: number[]
   sessiontapMedianMs: number
   sessiontapMaxMs: number
   baselineMedianMs: number
@@ -209,6 +211,7 @@ export async function stallScenario(
   const big = syntheticExchange('stall-10mb', 10 * MiB, 10 * MiB)
   const sessiontapRuns: number[] = []
   const baselineRuns: number[] = []
+  const gcPauses: number[] = []
   const p99s: number[] = []
   const { createExtProcClient } = await import('../src/emulator/client.js')
   for (let r = 0; r < options.rounds; r++) {
@@ -226,14 +229,18 @@ export async function stallScenario(
       client.close()
       if (server === pair.sessiontap) {
         sessiontapRuns.push(stats.loopMaxMs)
+        gcPauses.push(stats.gcMaxMs)
         p99s.push(summary.latency.all?.p99 ?? Number.NaN)
       } else baselineRuns.push(stats.loopMaxMs)
-      log(`stall ${server.name} round ${r + 1}: loop max ${stats.loopMaxMs.toFixed(2)} ms`)
+      log(
+        `stall ${server.name} round ${r + 1}: loop max ${stats.loopMaxMs.toFixed(2)} ms, GC max ${stats.gcMaxMs.toFixed(2)} ms`,
+      )
     }
   }
   return {
     sessiontapRunsMs: sessiontapRuns,
     baselineRunsMs: baselineRuns,
+    sessiontapGcMaxMs: gcPauses,
     sessiontapMedianMs: median(sessiontapRuns),
     sessiontapMaxMs: Math.max(...sessiontapRuns),
     baselineMedianMs: median(baselineRuns),
