@@ -57,6 +57,12 @@ export function createRecorderMetrics(registry: Registry) {
       labelNames: ['reason'],
       registers,
     }),
+    envelopeRejected: new Counter({
+      name: 'sessiontap_envelope_rejected_total',
+      help: 'Session envelope values refused (invalid ids, client-chosen org, oversized headers), by source:reason',
+      labelNames: ['rejection'],
+      registers,
+    }),
     turnsBuilt: new Counter({
       name: 'sessiontap_recorder_turns_built_total',
       help: 'Exchanges built into turns',

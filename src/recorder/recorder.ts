@@ -378,7 +378,10 @@ export function createRecorder(deps: RecorderDeps): Recorder {
       return
     }
     metrics.turnsBuilt.inc()
-    if (result.notes.length > 0) logger.debug('turn built with notes', { requestId, notes: result.notes })
+    for (const rejection of result.rejected) metrics.envelopeRejected.labels(rejection).inc()
+    if (result.notes.length > 0 || result.rejected.length > 0) {
+      logger.debug('turn built with notes', { requestId, notes: result.notes, rejected: result.rejected })
+    }
     enqueue({
       turn: result.turn,
       encodedNodes: result.encodedNodes,

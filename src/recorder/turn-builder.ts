@@ -38,8 +38,10 @@ export type TurnBuildResult =
   | {
       ok: true
       turn: Turn
-      /** Why parts of the turn are missing or were ignored (decode errors, rejected envelope values). No content. */
+      /** Why parts of the turn are missing (decode errors). No content. */
       notes: string[]
+      /** Envelope values refused as `<source>:<reason>` (bad ids, spoofed org, oversized headers); counted. */
+      rejected: string[]
     }
   | { ok: false; reason: DropReason; detail?: string }
 
@@ -89,7 +91,6 @@ export function buildTurn(exchange: Exchange, options: TurnBuildOptions): TurnBu
     },
     options.envelope,
   )
-  notes.push(...rejected)
 
   const model = parsedRequest.value.model
   const turn: Turn = {
@@ -120,5 +121,5 @@ export function buildTurn(exchange: Exchange, options: TurnBuildOptions): TurnBu
     errorMessage: parsed.error?.message ?? null,
     loopHash: loopHash(parsedRequest.value),
   }
-  return { ok: true, turn, notes }
+  return { ok: true, turn, notes, rejected }
 }

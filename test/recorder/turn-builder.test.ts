@@ -96,6 +96,25 @@ describe('buildTurn', () => {
     expect(result.ok && result.notes.some((n) => n.startsWith('response decode'))).toBe(true)
   })
 
+  it('reports refused envelope values apart from the turn, which falls back to the next source', () => {
+    const result = buildTurn(
+      exchange({
+        requestHeaders: {
+          'x-tapes-harness-id': 'claude',
+          'x-tapes-harness-session-id': 'bad\u0001id',
+          'x-tapes-org-id': '6f1c7a52-8b9e-4a31-9d2f-0c1e5b7a9d10',
+        },
+      }),
+      OPTIONS,
+    )
+    expect(result.ok).toBe(true)
+    if (!result.ok) return
+    expect(result.rejected).toContain('header:x-tapes-org-id:client_org_not_allowed')
+    expect(result.rejected.some((r) => r.startsWith('header:x-tapes-harness-session-id:'))).toBe(true)
+    expect(result.turn.envelope.harnessSessionId).not.toContain('\u0001')
+    expect(result.turn.envelope.orgId).toBe('00000000-0000-0000-0000-000000000000')
+  })
+
   it('marks a stream cut before [DONE] incomplete even when the exchange completed', () => {
     const cut = OPENAI_STREAM.subarray(0, OPENAI_STREAM.indexOf('data: {', 200))
     const turn = built(buildTurn(exchange({ responseBody: body(cut) }), OPTIONS))
