@@ -53,6 +53,11 @@ async function postgresVersion(url: string): Promise<string> {
   }
 }
 
+async function stopPair(pair: Pair): Promise<void> {
+  await pair.sessiontap.stop()
+  await pair.baseline.stop()
+}
+
 async function main(): Promise<void> {
   const quick = flag('quick')
   const rounds = numberFlag('rounds', quick ? 1 : 3)
@@ -110,13 +115,13 @@ async function main(): Promise<void> {
     }
 
     const sidecarArgv = process.env.BENCH_SIDECAR_EXEC_ARGV?.split(' ').filter(Boolean) ?? []
-    pair = {
+    const startPair = async (): Promise<Pair> => ({
       sessiontap: await startBenchServer(
         'sessiontap',
         'sidecar-server.js',
         {
           DATABASE_URL: url,
-          SESSIONTAP_DATA_DIR: dataDir,
+          SESSIONTAP_DATA_DIR: mkdtempSync(path.join(dataDir, 'sidecar-')),
           SESSIONTAP_GRPC_ADDRESS: '127.0.0.1:0',
           SESSIONTAP_HTTP_ADDRESS: '127.0.0.1:0',
           SESSIONTAP_LOG_LEVEL: process.env.SESSIONTAP_LOG_LEVEL ?? 'warn',
@@ -124,7 +129,18 @@ async function main(): Promise<void> {
         sidecarArgv,
       ),
       baseline: await startBenchServer('baseline', 'baseline-server.js'),
+    })
+    // Peak RSS includes everything a process ever held (freed pages are not all returned), so the
+    // memory scenario gets fresh processes, not ones that have just parsed 10 MB bodies.
+    if (wanted('memory')) {
+      const fresh = await startPair()
+      try {
+        results.memory = await memoryScenario(fresh, log)
+      } finally {
+        await stopPair(fresh)
+      }
     }
+    pair = await startPair()
     results.sessiontapStartRssMb = (await pair.sessiontap.stats()).rssBytes / MiB
 
     if (wanted('latency')) {
@@ -153,7 +169,6 @@ async function main(): Promise<void> {
       results.scaling = [...(results.scaling ?? []), ...sizes]
     }
     if (wanted('stall')) results.stall = await stallScenario(pair, session.specs, { rounds }, log)
-    if (wanted('memory')) results.memory = await memoryScenario(pair, log)
     if (wanted('soak'))
       results.soak = await soakScenario(
         pair.sessiontap,
@@ -169,8 +184,7 @@ async function main(): Promise<void> {
     process.stdout.write(renderMarkdown(results))
   } finally {
     closeClients()
-    await pair?.sessiontap.stop()
-    await pair?.baseline.stop()
+    if (pair) await stopPair(pair)
     await embedded?.stop()
     rmSync(dataDir, { recursive: true, force: true })
   }
