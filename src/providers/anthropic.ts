@@ -5,10 +5,12 @@
  */
 import { z } from 'zod'
 import { parseToolArguments } from './content.js'
-import { type ErrorInfo, errorFromBody } from './errors.js'
+import { errorFromBody } from './errors.js'
 import type { ApiParser, RequestParseResult, StreamReducer } from './provider.js'
+import { ResponseState } from './response-state.js'
+import { isNullishNumber, isRecord, nullishStrings } from './shape.js'
 import type { BodySessionHints, ContentBlock, Message, Role } from './types.js'
-import { type AnthropicUsage, anthropicUsage, missingUsage } from './usage.js'
+import { type AnthropicUsage, anthropicUsage } from './usage.js'
 import { validate } from './validation.js'
 
 const block = z.looseObject({
@@ -220,14 +222,25 @@ function closeBlock(open: OpenBlock): ContentBlock | null {
   }
 }
 
+type Delta = NonNullable<z.infer<typeof eventSchema>['delta']>
+const DELTA_FIELDS = ['type', 'text', 'partial_json', 'thinking', 'signature', 'stop_reason'] as const
+
+/**
+ * A content_block_delta event checked by hand (it is nearly every event of a stream), or null when
+ * its shape is not plainly the schema's.
+ */
+function contentBlockDelta(value: Record<string, unknown>): { index: number; delta: Delta | null } | null {
+  const { index, delta } = value
+  if (!isNullishNumber(index)) return null
+  if (delta == null) return { index: index ?? 0, delta: null }
+  if (!isRecord(delta) || !nullishStrings(delta, DELTA_FIELDS)) return null
+  return { index: index ?? 0, delta: delta as Delta }
+}
+
 function createReducer(mode: 'json' | 'stream'): StreamReducer {
   const blocks = new Map<number, OpenBlock>()
-  let id: string | null = null
-  let model: string | null = null
-  let stopReason: string | null = null
+  const state = new ResponseState()
   let rawUsage: AnthropicUsage | null = null
-  let error: ErrorInfo | null = null
-  let terminal = false
   let jsonContent: ContentBlock[] | null = null
 
   /** Cumulative counters: a reported field replaces the earlier value, absent ones are kept. */
@@ -245,10 +258,18 @@ function createReducer(mode: 'json' | 'stream'): StreamReducer {
   }
 
   function pushMessage(m: z.infer<typeof messageSchema>): void {
-    id ??= m.id ?? null
-    model ??= m.model ?? null
-    if (m.stop_reason) stopReason = m.stop_reason
+    state.id ??= m.id ?? null
+    state.model ??= m.model ?? null
+    if (m.stop_reason) state.stopReason = m.stop_reason
     if (m.usage) setUsage(m.usage)
+  }
+
+  function pushDelta(index: number, d: Delta | null): void {
+    const open = blocks.get(index)
+    if (!open || !d) return
+    const piece = d.text ?? d.partial_json ?? d.thinking
+    if (typeof piece === 'string') open.parts.push(piece)
+    if (d.signature) open.signature = d.signature
   }
 
   function pushEvent(e: z.infer<typeof eventSchema>, value: unknown): void {
@@ -260,24 +281,18 @@ function createReducer(mode: 'json' | 'stream'): StreamReducer {
       case 'content_block_start':
         if (e.content_block) blocks.set(index, { start: e.content_block, parts: [] })
         break
-      case 'content_block_delta': {
-        const open = blocks.get(index)
-        const d = e.delta
-        if (!open || !d) break
-        const piece = d.text ?? d.partial_json ?? d.thinking
-        if (typeof piece === 'string') open.parts.push(piece)
-        if (d.signature) open.signature = d.signature
+      case 'content_block_delta':
+        pushDelta(index, e.delta ?? null)
         break
-      }
       case 'message_delta':
-        if (e.delta?.stop_reason) stopReason = e.delta.stop_reason
+        if (e.delta?.stop_reason) state.stopReason = e.delta.stop_reason
         if (e.usage) setUsage(e.usage)
         break
       case 'message_stop':
-        terminal = true
+        state.terminal = true
         break
       case 'error':
-        error = errorFromBody(value)
+        state.error = errorFromBody(value)
         break
       // ping and content_block_stop need nothing: blocks are closed at the end, by index.
     }
@@ -290,12 +305,18 @@ function createReducer(mode: 'json' | 'stream'): StreamReducer {
         if (!parsed.success) return
         pushMessage(parsed.data)
         jsonContent = blocksOf(parsed.data.content ?? [])
-        terminal = true
+        state.terminal = true
+        return
+      }
+      // The hot path; an event it does not accept goes through the schema like any other.
+      const hot = isRecord(value) && value.type === 'content_block_delta' ? contentBlockDelta(value) : null
+      if (hot) {
+        pushDelta(hot.index, hot.delta)
         return
       }
       const parsed = eventSchema.safeParse(value)
       if (parsed.success) pushEvent(parsed.data, value)
-      else if (event === 'error') error = errorFromBody(value)
+      else if (event === 'error') state.error = errorFromBody(value)
     },
     finish() {
       let content = jsonContent
@@ -306,17 +327,8 @@ function createReducer(mode: 'json' | 'stream'): StreamReducer {
           if (closed) content.push(closed)
         }
       }
-      return {
-        response: {
-          message: content.length > 0 ? { role: 'assistant', content } : null,
-          model,
-          stopReason,
-          providerResponseId: id,
-          usage: rawUsage ? anthropicUsage(rawUsage) : missingUsage(),
-          error,
-        },
-        terminal,
-      }
+      if (rawUsage) state.usage = anthropicUsage(rawUsage)
+      return state.finish(content)
     },
   }
 }

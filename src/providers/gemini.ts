@@ -6,11 +6,12 @@
  */
 import { z } from 'zod'
 import { BlockAssembler } from './content.js'
-import { type ErrorInfo, errorFromBody } from './errors.js'
+import { errorFromBody } from './errors.js'
 import { pathOnly } from './paths.js'
 import type { ApiParser, RequestParseResult, StreamReducer } from './provider.js'
-import type { ContentBlock, Message, Usage } from './types.js'
-import { geminiUsage, missingUsage } from './usage.js'
+import { ResponseState } from './response-state.js'
+import type { ContentBlock, Message } from './types.js'
+import { geminiUsage } from './usage.js'
 import { validate } from './validation.js'
 
 const part = z.looseObject({
@@ -155,23 +156,18 @@ function parseRequest(body: unknown, path: string): RequestParseResult {
 
 function createReducer(mode: 'json' | 'stream'): StreamReducer {
   const blocks = new BlockAssembler()
-  let id: string | null = null
-  let model: string | null = null
-  let stopReason: string | null = null
-  let usage: Usage = missingUsage()
-  let error: ErrorInfo | null = null
-  let terminal = false
+  const state = new ResponseState()
 
   return {
     push(_event, value) {
       const parsed = chunkSchema.safeParse(value)
       if (!parsed.success) return
       const chunk = parsed.data
-      if (chunk.error != null) error = errorFromBody(chunk)
-      id ??= chunk.responseId ?? null
-      model ??= chunk.modelVersion ?? null
-      if (chunk.usageMetadata) usage = geminiUsage(chunk.usageMetadata)
-      if (chunk.promptFeedback?.blockReason) stopReason = chunk.promptFeedback.blockReason
+      if (chunk.error != null) state.error = errorFromBody(chunk)
+      state.id ??= chunk.responseId ?? null
+      state.model ??= chunk.modelVersion ?? null
+      if (chunk.usageMetadata) state.usage = geminiUsage(chunk.usageMetadata)
+      if (chunk.promptFeedback?.blockReason) state.stopReason = chunk.promptFeedback.blockReason
       // candidateCount > 1: only the first candidate is the turn's answer.
       const candidate = chunk.candidates?.find((c) => (c.index ?? 0) === 0)
       for (const p of candidate?.content?.parts ?? []) {
@@ -184,24 +180,11 @@ function createReducer(mode: 'json' | 'stream'): StreamReducer {
           if (block) blocks.block(block)
         }
       }
-      if (candidate?.finishReason) stopReason = candidate.finishReason
-      terminal =
+      if (candidate?.finishReason) state.stopReason = candidate.finishReason
+      state.terminal =
         mode === 'json' || Boolean(candidate?.finishReason) || Boolean(chunk.promptFeedback?.blockReason)
     },
-    finish() {
-      const content = blocks.build()
-      return {
-        response: {
-          message: content.length > 0 ? { role: 'assistant', content } : null,
-          model,
-          stopReason,
-          providerResponseId: id,
-          usage,
-          error,
-        },
-        terminal,
-      }
-    },
+    finish: () => state.finish(blocks.build()),
   }
 }
 

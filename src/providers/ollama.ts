@@ -5,10 +5,11 @@
  */
 import { z } from 'zod'
 import { BlockAssembler, parseToolArguments } from './content.js'
-import { type ErrorInfo, errorFromBody } from './errors.js'
+import { errorFromBody } from './errors.js'
 import type { ApiParser, RequestParseResult, StreamReducer } from './provider.js'
-import type { Api, ContentBlock, Message, ParsedRequest, Usage } from './types.js'
-import { missingUsage, ollamaUsage } from './usage.js'
+import { ResponseState } from './response-state.js'
+import type { Api, ContentBlock, Message, ParsedRequest } from './types.js'
+import { ollamaUsage } from './usage.js'
 import { validate } from './validation.js'
 
 const toolCall = z.looseObject({
@@ -127,42 +128,26 @@ function parseGenerateRequest(body: unknown): RequestParseResult {
 
 function createReducer(): StreamReducer {
   const blocks = new BlockAssembler()
-  let model: string | null = null
-  let stopReason: string | null = null
-  let usage: Usage = missingUsage()
-  let error: ErrorInfo | null = null
-  let terminal = false
+  const state = new ResponseState()
 
   return {
     push(_event, value) {
       const parsed = lineSchema.safeParse(value)
       if (!parsed.success) return
       const line = parsed.data
-      if (line.error != null) error = errorFromBody(line)
-      model ??= line.model ?? null
+      if (line.error != null) state.error = errorFromBody(line)
+      state.model ??= line.model ?? null
       blocks.thinking(line.message?.thinking ?? line.thinking)
       blocks.text(line.message?.content ?? line.response)
       for (const call of line.message?.tool_calls ?? []) blocks.block(toolUse(call))
       if (line.done) {
-        terminal = true
-        stopReason = line.done_reason ?? null
-        usage = ollamaUsage(line)
+        state.terminal = true
+        state.stopReason = line.done_reason ?? null
+        state.usage = ollamaUsage(line)
       }
     },
-    finish() {
-      const content = blocks.build()
-      return {
-        response: {
-          message: content.length > 0 ? { role: 'assistant', content } : null,
-          model,
-          stopReason,
-          providerResponseId: null,
-          usage,
-          error,
-        },
-        terminal,
-      }
-    },
+    // Ollama's native API has no response id: providerResponseId stays null.
+    finish: () => state.finish(blocks.build()),
   }
 }
 

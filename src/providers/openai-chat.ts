@@ -9,8 +9,10 @@ import { BlockAssembler, parseToolArguments } from './content.js'
 import { errorFromBody } from './errors.js'
 import { openAiContent, openAiContentToBlocks } from './openai-content.js'
 import type { ApiParser, RequestParseResult, StreamReducer } from './provider.js'
-import type { ContentBlock, Message, Usage } from './types.js'
-import { missingUsage, openAiChatUsage } from './usage.js'
+import { ResponseState } from './response-state.js'
+import { isNullishNumber, isRecord, nullishStrings } from './shape.js'
+import type { ContentBlock, Message } from './types.js'
+import { openAiChatUsage } from './usage.js'
 import { validate } from './validation.js'
 
 const toolCall = z.looseObject({
@@ -133,15 +135,34 @@ interface PendingToolCall {
   args: string[]
 }
 
+type Chunk = z.infer<typeof responseSchema>
+const PART_FIELDS = ['content', 'refusal', 'reasoning_content', 'reasoning'] as const
+
+function isPlainPart(part: unknown): boolean {
+  return part == null || (isRecord(part) && part.tool_calls == null && nullishStrings(part, PART_FIELDS))
+}
+
+/**
+ * A text-only chunk (nearly every chunk of a stream) checked by hand, or null when it carries usage
+ * or tool calls or is not plainly the schema's shape: those go through the schema.
+ */
+function plainChunk(value: unknown): Chunk | null {
+  if (!isRecord(value) || value.usage != null || !nullishStrings(value, ['id', 'model'])) return null
+  const { choices } = value
+  if (choices != null) {
+    if (!Array.isArray(choices)) return null
+    for (const c of choices) {
+      if (!isRecord(c) || !isNullishNumber(c.index) || !nullishStrings(c, ['finish_reason'])) return null
+      if (!isPlainPart(c.delta) || !isPlainPart(c.message)) return null
+    }
+  }
+  return value as Chunk
+}
+
 function createReducer(mode: 'json' | 'stream'): StreamReducer {
   const blocks = new BlockAssembler()
   const tools = new Map<number, PendingToolCall>()
-  let id: string | null = null
-  let model: string | null = null
-  let stopReason: string | null = null
-  let usage: Usage = missingUsage()
-  let error: ReturnType<typeof errorFromBody> = null
-  let terminal = false
+  const state = new ResponseState()
 
   function addToolCalls(calls: z.infer<typeof toolCall>[]): void {
     calls.forEach((call, position) => {
@@ -157,32 +178,39 @@ function createReducer(mode: 'json' | 'stream'): StreamReducer {
     })
   }
 
+  function pushChunk(chunk: Chunk): void {
+    if (chunk.error != null) state.error = errorFromBody(chunk)
+    state.id ??= chunk.id ?? null
+    state.model ??= chunk.model ?? null
+    if (chunk.usage) state.usage = openAiChatUsage(chunk.usage)
+    // n > 1 completions: only the first choice is the turn's answer.
+    for (const choice of chunk.choices ?? []) {
+      if ((choice.index ?? 0) !== 0) continue
+      const part = choice.delta ?? choice.message
+      if (part) {
+        blocks.thinking(part.reasoning_content ?? part.reasoning)
+        blocks.text(part.content)
+        blocks.text(part.refusal)
+        if (part.tool_calls) addToolCalls(part.tool_calls)
+      }
+      if (choice.finish_reason) state.stopReason = choice.finish_reason
+    }
+    if (mode === 'json') state.terminal = true
+  }
+
   return {
     push(_event, value) {
       if (value === '[DONE]') {
-        terminal = true
+        state.terminal = true
+        return
+      }
+      const chunk = plainChunk(value)
+      if (chunk) {
+        pushChunk(chunk)
         return
       }
       const parsed = responseSchema.safeParse(value)
-      if (!parsed.success) return
-      const chunk = parsed.data
-      if (chunk.error != null) error = errorFromBody(chunk)
-      id ??= chunk.id ?? null
-      model ??= chunk.model ?? null
-      if (chunk.usage) usage = openAiChatUsage(chunk.usage)
-      // n > 1 completions: only the first choice is the turn's answer.
-      for (const choice of chunk.choices ?? []) {
-        if ((choice.index ?? 0) !== 0) continue
-        const part = choice.delta ?? choice.message
-        if (part) {
-          blocks.thinking(part.reasoning_content ?? part.reasoning)
-          blocks.text(part.content)
-          blocks.text(part.refusal)
-          if (part.tool_calls) addToolCalls(part.tool_calls)
-        }
-        if (choice.finish_reason) stopReason = choice.finish_reason
-      }
-      if (mode === 'json') terminal = true
+      if (parsed.success) pushChunk(parsed.data)
     },
     finish() {
       for (const index of [...tools.keys()].sort((a, b) => a - b)) {
@@ -194,18 +222,7 @@ function createReducer(mode: 'json' | 'stream'): StreamReducer {
           input: parseToolArguments(call.args.join('')),
         })
       }
-      const content = blocks.build()
-      return {
-        response: {
-          message: content.length > 0 ? { role: 'assistant', content } : null,
-          model,
-          stopReason,
-          providerResponseId: id,
-          usage,
-          error,
-        },
-        terminal,
-      }
+      return state.finish(blocks.build())
     },
   }
 }

@@ -10,8 +10,9 @@ import { parseToolArguments } from './content.js'
 import { type ErrorInfo, errorFromBody } from './errors.js'
 import { openAiContent, openAiContentToBlocks } from './openai-content.js'
 import type { ApiParser, RequestParseResult, StreamReducer } from './provider.js'
+import { ResponseState } from './response-state.js'
 import type { BodySessionHints, ContentBlock, Message, Role } from './types.js'
-import { missingUsage, openAiResponsesUsage } from './usage.js'
+import { openAiResponsesUsage } from './usage.js'
 import { validate } from './validation.js'
 
 const item = z.looseObject({
@@ -256,18 +257,14 @@ function createReducer(mode: 'json' | 'stream'): StreamReducer {
         const placed = placeItem(it)
         if (placed?.role === 'assistant') content.push(...placed.blocks)
       }
-      const failure = final?.error != null ? errorFromBody(final) : null
-      return {
-        response: {
-          message: content.length > 0 ? { role: 'assistant', content } : null,
-          model: head?.model ?? null,
-          stopReason: final ? (final.incomplete_details?.reason ?? final.status ?? null) : null,
-          providerResponseId: head?.id ?? null,
-          usage: final?.usage ? openAiResponsesUsage(final.usage) : missingUsage(),
-          error: error ?? failure,
-        },
-        terminal: final !== null,
-      }
+      const state = new ResponseState()
+      state.id = head?.id ?? null
+      state.model = head?.model ?? null
+      state.stopReason = final ? (final.incomplete_details?.reason ?? final.status ?? null) : null
+      if (final?.usage) state.usage = openAiResponsesUsage(final.usage)
+      state.error = error ?? (final?.error != null ? errorFromBody(final) : null)
+      state.terminal = final !== null
+      return state.finish(content)
     },
   }
 }

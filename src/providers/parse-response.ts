@@ -2,7 +2,7 @@
  * Response bodies: picks the framing (JSON, SSE, streamed JSON array, NDJSON) from the content type
  * and the first byte, feeds the records to the API's reducer and decides completeness. Never throws.
  */
-import { errorFromBody, errorFromText } from './errors.js'
+import { type ErrorInfo, errorFromBody, errorFromText } from './errors.js'
 import { JsonArrayDecoder } from './framing/json-array.js'
 import { NdjsonDecoder } from './framing/ndjson.js'
 import { SseDecoder } from './framing/sse.js'
@@ -78,13 +78,18 @@ function errorResponse(body: Buffer): ParsedResponse {
   } catch {
     // not JSON: the text itself is the message
   }
+  return emptyResponse(true, error)
+}
+
+/** A response with nothing but its error (an error status, or a parser that failed). */
+function emptyResponse(complete: boolean, error: ErrorInfo | null): ParsedResponse {
   return {
     message: null,
     model: null,
     stopReason: null,
     providerResponseId: null,
     usage: missingUsage(),
-    complete: true,
+    complete,
     error,
   }
 }
@@ -110,14 +115,6 @@ export function parseResponse(input: ResponseInput): ParsedResponse {
     return { ...response, complete: terminal && malformed === 0 }
   } catch (err) {
     // A bug in a parser must not take the recorder down; it shows up as this error type.
-    return {
-      message: null,
-      model: null,
-      stopReason: null,
-      providerResponseId: null,
-      usage: missingUsage(),
-      complete: false,
-      error: { type: 'sessiontap_parse_failure', message: (err as Error).message },
-    }
+    return emptyResponse(false, { type: 'sessiontap_parse_failure', message: (err as Error).message })
   }
 }

@@ -248,6 +248,32 @@ describe('anthropic.messages response', () => {
     expect(r.stopReason).toBe('tool_use')
   })
 
+  it('drops wrongly shaped deltas without throwing and keeps the well-formed ones', () => {
+    const delta = (index: unknown, d: unknown) =>
+      ['content_block_delta', { type: 'content_block_delta', index, delta: d }] as [string, unknown]
+    const r = respond(
+      'anthropic.messages',
+      sseBody([
+        ...STREAM.slice(0, 2),
+        [
+          'content_block_start',
+          { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+        ],
+        delta(0, { type: 'text_delta', text: 'kept' }),
+        delta(0, { type: 'text_delta', text: 42 }),
+        delta('0', { type: 'text_delta', text: 'bad index' }),
+        delta(0, 'not an object'),
+        delta(0, null),
+        delta(7, { type: 'text_delta', text: 'no such block' }),
+        delta(undefined, { type: 'text_delta', text: ' too' }),
+        ['message_stop', { type: 'message_stop' }],
+      ]),
+      SSE,
+    )
+    expect(r.message?.content).toEqual([{ type: 'text', text: 'kept too' }])
+    expect(r.complete).toBe(true)
+  })
+
   it('records a mid-stream error event', () => {
     const r = respond(
       'anthropic.messages',

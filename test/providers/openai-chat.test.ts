@@ -192,6 +192,38 @@ describe('openai.chat response', () => {
     expect(r.message?.content.map((b) => b.type)).toEqual(['thinking', 'text', 'tool_use', 'tool_use'])
   })
 
+  it('drops wrongly shaped chunks without throwing and reads text, usage and tools from the rest', () => {
+    const r = respond(
+      'openai.chat',
+      sseBody([
+        [undefined, chunk({ content: 'a' })],
+        [undefined, chunk({ content: 7 })],
+        [undefined, { id: 'chatcmpl-1', choices: { 0: { delta: { content: 'not an array' } } } }],
+        [undefined, { id: 42, choices: [{ index: 0, delta: { content: 'bad id' } }] }],
+        [undefined, chunk({ content: 'b' }, { usage: { prompt_tokens: 3, completion_tokens: 2 } })],
+        [
+          undefined,
+          chunk({
+            content: 'c',
+            tool_calls: [{ index: 0, id: 'call_1', function: { name: 'f', arguments: '{}' } }],
+          }),
+        ],
+        [
+          undefined,
+          chunk({ content: 'ignored' }, { choices: [{ index: 1, delta: { content: 'second choice' } }] }),
+        ],
+        [undefined, '[DONE]'],
+      ]),
+      SSE,
+    )
+    expect(r.message?.content).toEqual([
+      { type: 'text', text: 'abc' },
+      { type: 'tool_use', id: 'call_1', name: 'f', input: {} },
+    ])
+    expect(r.usage).toMatchObject({ inputTokens: 3, outputTokens: 2, status: 'reported' })
+    expect(r.complete).toBe(true)
+  })
+
   it('treats a finish_reason without [DONE] as incomplete', () => {
     const body = sseBody([
       [undefined, { choices: [{ index: 0, delta: { content: 'x' }, finish_reason: 'stop' }] }],
