@@ -1,11 +1,12 @@
 /**
- * Provider parse throughput on ~10 MB bodies: an Anthropic SSE response and an OpenAI chat request,
- * each next to a baseline of JSON.parse plus SHA-256 over the same bytes (the least any recorder
- * must do). Run standalone: `npx tsx bench/parse.ts`.
+ * Provider parse throughput on ~10 MB bodies: an Anthropic SSE response and an OpenAI chat request
+ * (parsed alone, then parsed and chain-hashed as a turn is), each next to a baseline of JSON.parse
+ * plus SHA-256 over the same bytes (the least any recorder must do). Run: `npx tsx bench/parse.ts`.
  */
 import { createHash } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
 import { parseRequest, parseResponse } from '../src/providers/index.js'
+import { buildChain } from '../src/session/chain.js'
 
 const TARGET_BYTES = 10 * 1024 * 1024
 const RUNS = 5
@@ -102,6 +103,11 @@ export async function benchParse(): Promise<{
     const r = parseRequest('openai.chat', request, '/v1/chat/completions')
     if (!r.ok) throw new Error(r.reason)
   })
+  const chainRate = measure(request.length, () => {
+    const r = parseRequest('openai.chat', request, '/v1/chat/completions')
+    if (!r.ok) throw new Error(r.reason)
+    if (buildChain(r.value, null).nodes.length === 0) throw new Error('benchmark request hashed no node')
+  })
   const requestBaseline = measure(request.length, () => {
     sha256(request)
     JSON.parse(request.toString('utf8'))
@@ -117,6 +123,11 @@ export async function benchParse(): Promise<{
       {
         name: `openai chat request (${(request.length / 1048576).toFixed(1)} MB)`,
         mbPerSec: requestRate,
+        baselineMbPerSec: requestBaseline,
+      },
+      {
+        name: 'openai chat request, parsed and hashed',
+        mbPerSec: chainRate,
         baselineMbPerSec: requestBaseline,
       },
     ],

@@ -2,9 +2,9 @@
  * The content-addressed message chain of one turn: system prompt, request messages, response, each
  * a node whose SHA-256 commits to its projected content and to its parent's hash (docs/hashing.md).
  */
-import { createHash } from 'node:crypto'
-import { createRequire } from 'node:module'
+import { hash } from 'node:crypto'
 import type { ContentBlock, ParsedRequest, ParsedResponse } from '../providers/types.js'
+import { canonicalJson } from './canonical-json.js'
 import {
   type ProjectedBlock,
   type ProjectedMessage,
@@ -13,10 +13,6 @@ import {
   projectSystem,
 } from './projection.js'
 import type { ChainNode } from './turn.js'
-
-// `canonicalize` is CommonJS (`module.exports = fn`) while its typings declare an ES default export,
-// so under NodeNext the default import's type and runtime value disagree; require() sees the truth.
-const canonicalize = createRequire(import.meta.url)('canonicalize') as (input: unknown) => string | undefined
 
 export interface ChainResult {
   /** Root first, parent before child: [system], request messages, [response]. */
@@ -34,9 +30,8 @@ export interface ChainResult {
 
 /** Hashes an already projected node body under a parent: sha256 of RFC 8785 JSON, lowercase hex. */
 export function hashProjected(parentHash: string | null, content: ProjectedMessage): string {
-  const canonical = canonicalize({ parent: parentHash ?? '', content })
-  // canonicalize returns undefined only for undefined input; the object above is always defined.
-  return createHash('sha256').update(canonical!, 'utf8').digest('hex')
+  // One-shot hash: no Hash object per node (strings are hashed as UTF-8).
+  return hash('sha256', canonicalJson({ parent: parentHash ?? '', content }), 'hex')
 }
 
 function nodeOf(parentHash: string | null, role: string, blocks: ProjectedBlock[]): ChainNode {

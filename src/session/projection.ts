@@ -30,10 +30,9 @@ export interface ProjectedMessage {
   content: ProjectedBlock[]
 }
 
-/** Keeps only non-empty strings, mirroring Go's `omitempty` on string fields. */
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value
-}
+type BlockOf<T extends ProjectedBlock['type']> = Extract<ProjectedBlock, { type: T }>
+/** A block under construction: is_error is set last, so stored nodes keep their key order (type first, is_error last). */
+type Building<T extends ProjectedBlock['type']> = Omit<BlockOf<T>, 'is_error'> & { is_error?: boolean }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -50,26 +49,41 @@ export function pruneZeroValues(value: unknown): unknown {
   if (Array.isArray(value)) return value.length === 0 ? undefined : value
   if (!isPlainObject(value)) return value
   const out: Record<string, unknown> = {}
-  for (const [key, inner] of Object.entries(value)) {
-    const pruned = pruneZeroValues(inner)
-    if (pruned !== undefined) out[key] = pruned
+  let empty = true
+  for (const key of Object.keys(value)) {
+    const pruned = pruneZeroValues(value[key])
+    if (pruned !== undefined) {
+      out[key] = pruned
+      empty = false
+    }
   }
-  return Object.keys(out).length === 0 ? undefined : out
+  return empty ? undefined : out
 }
 
 /** Tool output as one string: text parts joined with "\n" (tapes' Anthropic rule), then projected. */
 function projectToolResult(block: Extract<ContentBlock, { type: 'tool_result' }>): ProjectedBlock {
-  const parts =
-    typeof block.output === 'string' ? [{ type: 'text' as const, text: block.output }] : block.output
-  const text = parts.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('\n')
-  const others = projectBlocks(parts.filter((part) => part.type !== 'text'))
-  return {
-    type: 'tool_result',
-    tool_result_id: nonEmpty(block.toolUseId),
-    tool_output: nonEmpty(projectText(text)),
-    content: others.length > 0 ? others : undefined,
-    is_error: block.isError,
+  let text: string
+  let others: ProjectedBlock[] = []
+  if (typeof block.output === 'string') text = block.output
+  else {
+    // One walk over the parts: texts are joined, the rest projected as blocks of their own.
+    const texts: string[] = []
+    const rest: ContentBlock[] = []
+    for (const part of block.output) {
+      if (part.type === 'text') texts.push(part.text)
+      else rest.push(part)
+    }
+    text = texts.join('\n')
+    others = projectBlocks(rest)
   }
+  // Optional strings are set only when non-empty (Go's `omitempty`); the hashed object never holds undefined.
+  const out: Building<'tool_result'> = { type: 'tool_result' }
+  if (block.toolUseId) out.tool_result_id = block.toolUseId
+  const output = projectText(text)
+  if (output) out.tool_output = output
+  if (others.length > 0) out.content = others
+  out.is_error = block.isError
+  return out as BlockOf<'tool_result'>
 }
 
 /** One block's hashed form, or null when the block carries nothing after projection. */
@@ -85,22 +99,23 @@ function projectBlock(block: ContentBlock): ProjectedBlock | null {
       // The signature is transport (clients may strip it); display-omitted thinking is empty text
       // plus a signature, so it carries nothing to hash.
       return block.text.trim() === '' ? null : { type: 'thinking', thinking: block.text, is_error: false }
-    case 'image':
-      return {
-        type: 'image',
-        image_url: nonEmpty(block.url),
-        image_base64: nonEmpty(block.data),
-        media_type: nonEmpty(block.mediaType),
-        is_error: false,
-      }
-    case 'tool_use':
-      return {
-        type: 'tool_use',
-        tool_use_id: nonEmpty(block.id),
-        tool_name: nonEmpty(block.name),
-        tool_input: pruneZeroValues(block.input),
-        is_error: false,
-      }
+    case 'image': {
+      const out: Building<'image'> = { type: 'image' }
+      if (block.url) out.image_url = block.url
+      if (block.data) out.image_base64 = block.data
+      if (block.mediaType) out.media_type = block.mediaType
+      out.is_error = false
+      return out as BlockOf<'image'>
+    }
+    case 'tool_use': {
+      const out: Building<'tool_use'> = { type: 'tool_use' }
+      if (block.id) out.tool_use_id = block.id
+      if (block.name) out.tool_name = block.name
+      const input = pruneZeroValues(block.input)
+      if (input !== undefined) out.tool_input = input
+      out.is_error = false
+      return out as BlockOf<'tool_use'>
+    }
     case 'tool_result':
       return projectToolResult(block)
   }
@@ -108,15 +123,12 @@ function projectBlock(block: ContentBlock): ProjectedBlock | null {
 
 /** Projects blocks in order, dropping the ones that become empty. */
 export function projectBlocks(blocks: readonly ContentBlock[]): ProjectedBlock[] {
-  return blocks.flatMap((block) => {
+  const out: ProjectedBlock[] = []
+  for (const block of blocks) {
     const projected = projectBlock(block)
-    return projected === null ? [] : [withoutUndefined(projected)]
-  })
-}
-
-// Optional fields are set to undefined above for readability; the hashed object must not carry them.
-function withoutUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, inner]) => inner !== undefined)) as T
+    if (projected !== null) out.push(projected)
+  }
+  return out
 }
 
 /** The hashed body of a message node. */

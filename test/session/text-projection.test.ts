@@ -50,6 +50,39 @@ describe('normalizeWhitespace', () => {
   it('keeps a lone carriage return and inner spaces', () => {
     expect(normalizeWhitespace('a  b\rc')).toBe('a  b\rc')
   })
+
+  it('agrees with the rules written as regular expressions on any mix of Go and non-Go spaces', () => {
+    const goSpace =
+      '[\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]'
+    const reference = (text: string): string =>
+      text
+        .replace(/\r\n/g, '\n')
+        .replace(/[ \t]+\n/g, '\n')
+        .replace(/\n{2,}/g, '\n')
+        .replace(new RegExp(`^${goSpace}+`), '')
+        .replace(new RegExp(`${goSpace}+$`), '')
+    const unit = fc.constantFrom(
+      'a',
+      ' ',
+      '\t',
+      '\n',
+      '\r',
+      '\v',
+      '\f',
+      '\u0085',
+      '\u00a0',
+      '\u2005',
+      '\u200b',
+      '\u3000',
+      '\ufeff',
+    )
+    fc.assert(
+      fc.property(fc.string({ unit }), (text) => {
+        expect(normalizeWhitespace(text)).toBe(reference(text))
+      }),
+      { numRuns: 2000 },
+    )
+  })
 })
 
 describe('projectText', () => {
