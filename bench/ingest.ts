@@ -1,7 +1,8 @@
 /**
  * Store ingest throughput: turns with a 20-message history (a repeated 18-message prefix plus new
- * messages) committed through store.ingest with some concurrency, next to plain multi-row INSERTs of
- * the same rows (sessions + nodes + turns) into the same database in the same run.
+ * messages) committed through store.ingestBatch by concurrent writers that each take up to `batch`
+ * queued turns per transaction, as the recorder's writers do under load, next to plain multi-row
+ * INSERTs of the same rows (sessions + nodes + turns) into the same database in the same run.
  * Run standalone: `npx tsx bench/ingest.ts [postgres-url]` (embedded Postgres when no URL is given).
  */
 import { createHash, randomUUID } from 'node:crypto'
@@ -17,12 +18,14 @@ export interface BenchIngestOptions {
   turns?: number
   /** Concurrent writers in each phase (default 8). */
   concurrency?: number
+  /** Turns a writer commits per transaction (default 16, the recorder's default; 1: store.ingest). */
+  batch?: number
 }
 
 export interface BenchIngestResult {
-  /** Turns per second through store.ingest. */
+  /** Turns per second through store.ingestBatch (store.ingest when batch is 1). */
   turnsPerSec: number
-  /** Rows (sessions + nodes + turns) per second written through store.ingest. */
+  /** Rows (sessions + nodes + turns) per second written through the store. */
   ingestRowsPerSec: number
   /** Rows per second through plain multi-row INSERTs of the same rows. */
   rawRowsPerSec: number
@@ -119,6 +122,21 @@ function workload(orgId: string, turns: number): Turn[] {
     }
   }
   return result
+}
+
+/** Splits items into consecutive chunks of at most `size`: what `concurrency` writers take off a full queue. */
+function chunks<T>(items: T[], size: number): T[][] {
+  return Array.from({ length: Math.ceil(items.length / size) }, (_, i) =>
+    items.slice(i * size, (i + 1) * size),
+  )
+}
+
+/** Commits turns as the recorder's writers do: up to `batch` per transaction, `concurrency` at once. */
+async function commitAll(store: Store, turns: Turn[], concurrency: number, batch: number): Promise<void> {
+  await inParallel(chunks(turns, batch), concurrency, async (chunk) => {
+    if (chunk.length === 1) await store.ingest(chunk[0]!)
+    else await store.ingestBatch(chunk.map((turn) => ({ turn })))
+  })
 }
 
 async function inParallel<T>(
@@ -287,19 +305,14 @@ async function timed(fn: () => Promise<void>): Promise<number> {
 export async function benchIngest(opts: BenchIngestOptions): Promise<BenchIngestResult> {
   const turnCount = opts.turns ?? 2000
   const concurrency = opts.concurrency ?? 8
+  const batch = Math.max(1, opts.batch ?? 16)
   const store = await openStore({ databaseUrl: opts.url, dataDir: 'unused', poolSize: concurrency + 2 })
   try {
     // Warm the pool, the plan caches and the indexes on an org of its own.
-    await inParallel(workload(randomUUID(), 100), concurrency, async (turn) => {
-      await store.ingest(turn)
-    })
+    await commitAll(store, workload(randomUUID(), 100), concurrency, batch)
     const ingestOrg = randomUUID()
     const ingestTurns = workload(ingestOrg, turnCount)
-    const ingestSeconds = await timed(() =>
-      inParallel(ingestTurns, concurrency, async (turn) => {
-        await store.ingest(turn)
-      }),
-    )
+    const ingestSeconds = await timed(() => commitAll(store, ingestTurns, concurrency, batch))
     const rows = await rowsOf(store, ingestOrg)
 
     const rawOrg = randomUUID()
@@ -327,10 +340,11 @@ async function main(): Promise<void> {
   try {
     const turns = Number(process.env.BENCH_TURNS ?? 2000)
     const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8)
-    const result = await benchIngest({ url: url ?? server!.url, turns, concurrency })
-    console.log(JSON.stringify({ turns, concurrency, ...result }))
+    const batch = Number(process.env.BENCH_BATCH ?? 16)
+    const result = await benchIngest({ url: url ?? server!.url, turns, concurrency, batch })
+    console.log(JSON.stringify({ turns, concurrency, batch, ...result }))
     console.log(
-      `store.ingest: ${result.turnsPerSec.toFixed(0)} turns/s; raw multi-row INSERT: ` +
+      `store ingest, ${batch} turns per transaction: ${result.turnsPerSec.toFixed(0)} turns/s; raw multi-row INSERT: ` +
         `${result.rawRowsPerSec.toFixed(0)} rows/s; ingest/raw throughput ratio ${result.ratio.toFixed(2)}`,
     )
   } finally {

@@ -5,9 +5,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { v7 as uuidv7 } from 'uuid'
 import type { Turn } from '../session/turn.js'
-import type { Driver } from './driver.js'
+import type { Driver, SqlSession } from './driver.js'
 import { TRANSACTION_RETRY_CODES } from './errors.js'
-import { type IngestResult, ingestTurnInTransaction, TransactionRaceError } from './ingest.js'
+import { type IngestResult, ingestTurnsInTransaction, TransactionRaceError } from './ingest.js'
 import { runMigrations } from './migrate.js'
 import { nodesParameter } from './node-records.js'
 import { openPgDriver } from './pg-driver.js'
@@ -22,6 +22,12 @@ export interface Store {
    * are read from `turn.nodes`.
    */
   ingest(turn: Turn, encodedNodes?: Uint8Array): Promise<IngestResult>
+  /**
+   * Commits several turns in one transaction (group commit): all or none. Returns one result per item,
+   * in order; a request id repeated in the batch or committed before gets the original ids. A
+   * permanent error fails the whole batch: the caller commits its turns one by one to find the bad one.
+   */
+  ingestBatch(items: readonly IngestItem[]): Promise<IngestResult[]>
   /** Ends (reason 'idle') every open session whose last activity is older than idleMs; returns how many. */
   endIdleSessions(idleMs: number, now?: Date): Promise<number>
   /** Resolves when the database answers a query (readiness). */
@@ -29,8 +35,14 @@ export interface Store {
   close(): Promise<void>
 }
 
+export interface IngestItem {
+  turn: Turn
+  /** As for ingest: encodeNodes(turn.nodes), made where the turn was built. */
+  encodedNodes?: Uint8Array
+}
+
 export interface StoreOptions {
-  /** How many times one ingest runs its transaction when it hits 40001/40P01 or a race. */
+  /** How many times one ingest (or batch) runs its transaction when it hits 40001/40P01 or a race. */
   maxTransactionAttempts?: number
 }
 
@@ -44,24 +56,42 @@ function mustRetryTransaction(err: unknown): boolean {
 
 export function createStore(driver: Driver, options: StoreOptions = {}): Store {
   const maxAttempts = options.maxTransactionAttempts ?? DEFAULT_MAX_TRANSACTION_ATTEMPTS
+  const binary = driver.kind === 'pg'
+  const nodesOf = (turn: Turn, encodedNodes: Uint8Array | undefined) =>
+    encodedNodes ? nodesParameter(encodedNodes, binary) : storableJson(turn.nodes)
+
+  /** Runs the transaction again on 40001/40P01 or a race, up to maxAttempts times. */
+  async function withRetries<T>(run: (tx: SqlSession, attempt: number) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await driver.transaction((tx) => run(tx, attempt))
+      } catch (err) {
+        if (attempt >= maxAttempts || !mustRetryTransaction(err)) throw err
+        // A repeat of a committed turn is answered by the next attempt's lookup: no need to wait.
+        // Otherwise a jittered backoff, so the transactions that collided do not collide again.
+        if (!(attempt === 1 && err instanceof TransactionRaceError))
+          await sleep(Math.random() * 5 * 2 ** attempt)
+      }
+    }
+  }
+
+  /** First attempt without the lookup of committed request ids: a repeat rolls back and retries with it. */
+  const ingestTurns = (items: Array<{ turn: Turn; nodes: Buffer | string }>) =>
+    withRetries((tx, attempt) =>
+      ingestTurnsInTransaction(tx, items, uuidv7, { lookupFirst: attempt > 1, binary }),
+    )
+
   return {
     driver,
     async ingest(turn: Turn, encodedNodes?: Uint8Array): Promise<IngestResult> {
-      const nodes = encodedNodes
-        ? nodesParameter(encodedNodes, driver.kind === 'pg')
-        : storableJson(turn.nodes)
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const options = { nodes, lookupFirst: attempt > 1 }
-          return await driver.transaction((tx) => ingestTurnInTransaction(tx, turn, uuidv7, options))
-        } catch (err) {
-          if (attempt >= maxAttempts || !mustRetryTransaction(err)) throw err
-          // A repeat of a committed turn is answered by the next attempt's lookup: no need to wait.
-          // Otherwise a jittered backoff, so the transactions that collided do not collide again.
-          if (!(attempt === 1 && err instanceof TransactionRaceError))
-            await sleep(Math.random() * 5 * 2 ** attempt)
-        }
-      }
+      const [result] = await ingestTurns([{ turn, nodes: nodesOf(turn, encodedNodes) }])
+      return result!
+    },
+    async ingestBatch(items: readonly IngestItem[]): Promise<IngestResult[]> {
+      if (items.length === 0) return []
+      return ingestTurns(
+        items.map(({ turn, encodedNodes }) => ({ turn, nodes: nodesOf(turn, encodedNodes) })),
+      )
     },
     async endIdleSessions(idleMs: number, now: Date = new Date()): Promise<number> {
       // A maintenance sweep over all orgs: each row is judged only by its own last_seen_at. The

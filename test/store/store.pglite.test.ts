@@ -1,13 +1,14 @@
 /**
- * The store contract on embedded PGlite, opened through openStore like the CLI does.
+ * The store and batch contracts on embedded PGlite, opened through openStore like the CLI does.
  */
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { openStore } from '../../src/store/store.js'
-import { registerStoreContract } from './store.contract.js'
+import { registerBatchContract } from './batch.contract.js'
+import { registerStoreContract, type StoreHandle } from './store.contract.js'
 
-registerStoreContract('PGlite', async () => {
+async function open(): Promise<StoreHandle> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sessiontap-pglite-'))
   const store = await openStore({ dataDir })
   return {
@@ -17,4 +18,7 @@ registerStoreContract('PGlite', async () => {
       fs.rmSync(dataDir, { recursive: true, force: true })
     },
   }
-})
+}
+
+registerStoreContract('PGlite', open)
+registerBatchContract('PGlite', open)

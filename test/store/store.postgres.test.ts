@@ -1,11 +1,12 @@
 /**
- * The store contract on a real Postgres server (see test/helpers/postgres.ts for which one).
+ * The store and batch contracts on a real Postgres server (see test/helpers/postgres.ts for which one).
  */
 import { openStore } from '../../src/store/store.js'
 import { startTestPostgres } from '../helpers/postgres.js'
-import { registerStoreContract } from './store.contract.js'
+import { registerBatchContract } from './batch.contract.js'
+import { registerStoreContract, type StoreHandle } from './store.contract.js'
 
-registerStoreContract('Postgres', async () => {
+async function open(): Promise<StoreHandle> {
   const pg = await startTestPostgres()
   const store = await openStore({ databaseUrl: pg.url, dataDir: 'unused', poolSize: 8 })
   return {
@@ -15,4 +16,7 @@ registerStoreContract('Postgres', async () => {
       await pg.stop()
     },
   }
-})
+}
+
+registerStoreContract('Postgres', open)
+registerBatchContract('Postgres', open)
