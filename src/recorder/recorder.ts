@@ -1,7 +1,8 @@
 /**
  * The recorder: the ExchangeConsumer that turns captured exchanges into committed turns. Exchanges are
  * built off the main thread (parse pool), queued, and committed by N writers that retry while
- * Postgres is away; what cannot wait in memory goes to a local spool file, replayed later.
+ * Postgres is away, each taking up to commitBatch queued turns per transaction; what cannot wait in
+ * memory goes to a local spool file, replayed later.
  */
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
@@ -43,6 +44,8 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { baseMs: 100, maxMs: 5000 }
 export const DEFAULT_QUEUE_MAX_BYTES = 256 * 1024 * 1024
+/** Enough to pay BEGIN/COMMIT once for many turns, few enough that writers rarely wait on each other's sessions. */
+export const DEFAULT_COMMIT_BATCH = 16
 /** The replay feeder leaves the upper half of the queue to live traffic. */
 const REPLAY_SHARE = 0.5
 
@@ -51,8 +54,13 @@ export interface RecorderDeps {
   buildOptions: TurnBuildOptions
   /** Parse worker threads; 0 builds turns on the main thread. */
   parseWorkers: number
-  /** Concurrent store.ingest calls. */
+  /** Concurrent commit transactions. */
   writers: number
+  /**
+   * Most turns one writer commits in one transaction (default DEFAULT_COMMIT_BATCH). A writer takes
+   * only turns already waiting, so batches form under load and add no latency when idle.
+   */
+  commitBatch?: number
   /** Turns held in memory for the writers; beyond it they go to the spool file. */
   queueSize: number
   /** Bytes (raw body size of their exchanges) the queued turns may hold; beyond it they are spooled too. */
@@ -117,6 +125,7 @@ function loggableDetail(reason: string, detail: string | undefined): string | un
 export function createRecorder(deps: RecorderDeps): Recorder {
   const { store, logger } = deps
   const retry = deps.retry ?? DEFAULT_RETRY
+  const commitBatch = Math.max(1, deps.commitBatch ?? DEFAULT_COMMIT_BATCH)
   const metrics = createRecorderMetrics(deps.registry)
   const spool = new JsonlAppender(path.join(deps.dataDir, SPOOL_FILE))
   const deadLetter = new JsonlAppender(path.join(deps.dataDir, DEAD_LETTER_FILE))
@@ -274,22 +283,33 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     if (spoolHasTurns) startReplay()
   }
 
-  async function commit(item: Pending): Promise<void> {
+  const recordCommitted = (item: Pending, inserted: boolean) => {
+    if (inserted) {
+      committedCount++
+      metrics.committed.inc()
+    } else metrics.alreadyCommitted.inc()
+    if (claim(item)) settled(item)
+  }
+
+  /** Commits the items in one transaction, retrying while the database is away. */
+  async function commit(items: Pending[]): Promise<void> {
     for (let attempt = 0; !stopped; attempt++) {
       const startedAt = performance.now()
       try {
-        const result = await store.ingest(item.turn, item.encodedNodes)
+        const results =
+          items.length === 1
+            ? [await store.ingest(items[0]!.turn, items[0]!.encodedNodes)]
+            : await store.ingestBatch(items.map(({ turn, encodedNodes }) => ({ turn, encodedNodes })))
         metrics.commitSeconds.observe((performance.now() - startedAt) / 1000)
-        if (result.inserted) {
-          committedCount++
-          metrics.committed.inc()
-        } else metrics.alreadyCommitted.inc()
-        if (claim(item)) settled(item)
+        for (const [i, item] of items.entries()) recordCommitted(item, results[i]!.inserted)
         onCommitted()
         return
       } catch (err) {
         if (classifyStoreError(err) === 'permanent') {
-          deadLetterTurn(item, err)
+          if (items.length === 1) deadLetterTurn(items[0]!, err)
+          // A batch fails as a whole: its turns go again one by one, so that only the turn the
+          // database refuses is dead-lettered and the others commit.
+          else for (const item of items) await commit([item])
           return
         }
         metrics.retries.inc()
@@ -303,18 +323,27 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     // Stopped by the drain deadline: drain spools whatever is still active.
   }
 
+  /** Up to commitBatch queued turns, in queue order. */
+  function takeBatch(): Pending[] {
+    const items: Pending[] = []
+    for (let item = queue.shift(); item; item = items.length < commitBatch ? queue.shift() : undefined) {
+      items.push(item)
+    }
+    return items
+  }
+
   async function writer(): Promise<void> {
     while (!stopped) {
-      const item = queue.shift()
-      if (!item) {
+      const items = takeBatch()
+      if (items.length === 0) {
         await new Promise<void>((resolve) => idleWriters.push(resolve))
         continue
       }
       setGauges()
       if (!queue.filledTo(REPLAY_SHARE)) wakeAll(spaceWaiters)
-      active.add(item)
-      await commit(item)
-      active.delete(item)
+      for (const item of items) active.add(item)
+      await commit(items)
+      for (const item of items) active.delete(item)
     }
   }
   const writerLoops = Array.from({ length: Math.max(1, deps.writers) }, () => writer())

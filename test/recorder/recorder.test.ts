@@ -8,6 +8,7 @@ import { DEFAULT_PRICES } from '../../src/pricing/prices.js'
 import { createRecorder, type Recorder, type RecorderDeps } from '../../src/recorder/recorder.js'
 import type { TurnBuildOptions } from '../../src/recorder/turn-builder.js'
 import { DEFAULT_ENVELOPE_OPTIONS } from '../../src/session/envelope-options.js'
+import type { Turn } from '../../src/session/turn.js'
 import { openStore, type Store } from '../../src/store/index.js'
 import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js'
 import { body, exchange, openaiRequest } from './exchanges.js'
@@ -187,6 +188,66 @@ describe('recorder on real Postgres', () => {
     expect(record).toMatchObject({ requestId: 'dead-1', code: '22P02', turn: { requestId: 'dead-1' } })
     expect(record.error).toMatch(/uuid/)
     expect((await rowsFor('dead')).size).toBe(0)
+    expect(await metricValue(registry, 'sessiontap_recorder_retries_total')).toBe(0)
+  })
+
+  it('commits queued turns in batches; a turn refused for good is dead-lettered alone', async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'sessiontap-rec-'))
+    // Holds the first commit until the rest are queued, so the one writer then takes them as a batch.
+    let release!: () => void
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const breakIfBad = (turn: Turn): Turn =>
+      turn.requestId === 'batch-bad' ? { ...turn, envelope: { ...turn.envelope, orgId: 'not-a-uuid' } } : turn
+    const batchSizes: number[] = []
+    const gated: Store = {
+      ...store,
+      ingest: async (turn, encodedNodes) => {
+        if (turn.requestId === 'batch-gate') await held
+        return store.ingest(breakIfBad(turn), encodedNodes)
+      },
+      ingestBatch: (items) => {
+        batchSizes.push(items.length)
+        return store.ingestBatch(items.map((item) => ({ ...item, turn: breakIfBad(item.turn) })))
+      },
+    }
+    const { recorder: r, registry } = recorder({ store: gated, writers: 1, commitBatch: 4 })
+    await r.start()
+    r.consume(exchange({ requestId: 'batch-gate' }))
+    await waitFor(
+      'gate taken',
+      async () => (await metricValue(registry, 'sessiontap_recorder_parse_pending')) === 0,
+    )
+    const queued = exchanges('batch', 6)
+    queued.splice(2, 0, exchange({ requestId: 'batch-bad' }))
+    for (const e of queued) r.consume(e)
+    await waitFor(
+      '7 queued',
+      async () => (await metricValue(registry, 'sessiontap_recorder_queue_depth')) === 7,
+    )
+    release()
+    await waitFor(
+      'commits',
+      async () => (await metricValue(registry, 'sessiontap_recorder_committed_total')) === 7,
+    )
+    await r.drain(1000)
+    // The batch of 4 with the bad turn fell back to single commits; the last 3 went as one batch.
+    expect(batchSizes).toEqual([4, 3])
+    expect(await metricValue(registry, 'sessiontap_recorder_dead_lettered_total')).toBe(1)
+    const dead = readFileSync(path.join(dataDir, 'dead-letter.jsonl'), 'utf8').trim().split('\n')
+    expect(dead.map((line) => JSON.parse(line).requestId)).toEqual(['batch-bad'])
+    const rows = await rowsFor('batch')
+    expect([...rows.keys()].sort()).toEqual([
+      'batch-0',
+      'batch-1',
+      'batch-2',
+      'batch-3',
+      'batch-4',
+      'batch-5',
+      'batch-gate',
+    ])
+    expect([...rows.values()].every((n) => n === 1)).toBe(true)
     expect(await metricValue(registry, 'sessiontap_recorder_retries_total')).toBe(0)
   })
 
