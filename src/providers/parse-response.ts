@@ -45,7 +45,8 @@ export function chooseFraming(api: Api, contentType: string | undefined, body: B
 function feed(framing: Exclude<Framing, 'json'>, body: Buffer, reducer: StreamReducer): number {
   let malformed = 0
   const onRecord = (event: string | undefined, data: string): void => {
-    if (data.trim().length === 0) return
+    // Blank records are skipped; one that opens with '{' (nearly all) is not blank and needs no trim.
+    if (data.charCodeAt(0) !== 0x7b && data.trim().length === 0) return
     if (data === '[DONE]') {
       reducer.push(event, data)
       return

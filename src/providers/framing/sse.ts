@@ -42,6 +42,11 @@ export class SseDecoder {
       return
     }
     if (line.charCodeAt(0) === COLON) return // comment (keep-alive)
+    // Nearly every line is a data line: read it without slicing out the field name.
+    if (line.startsWith('data:')) {
+      this.data.push(line.slice(line.charCodeAt(5) === SPACE ? 6 : 5))
+      return
+    }
     const colon = line.indexOf(':')
     const field = colon === -1 ? line : line.slice(0, colon)
     let value = ''
