@@ -1,6 +1,7 @@
 /**
- * Many writer PROCESSES on one session of a real Postgres: turn_index stays unique and gapless
- * and the counters exact, with idempotent re-commits mixed in.
+ * Many writer PROCESSES on shared sessions of a real Postgres, one turn per transaction or in
+ * batches: turn_index stays unique and gapless and the counters exact, with idempotent re-commits
+ * mixed in, and batches locking overlapping sessions never deadlock.
  */
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
@@ -16,11 +17,12 @@ function runWriter(
   url: string,
   orgId: string,
   workerId: number,
+  mode: 'single' | 'batch',
 ): Promise<{ inserted: number; duplicates: number }> {
   const script = path.join(import.meta.dirname, 'concurrent-writer.ts')
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', script, url, orgId, String(workerId), String(TURNS_PER_WRITER)],
+    ['--import', 'tsx', script, url, orgId, String(workerId), String(TURNS_PER_WRITER), mode],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -56,7 +58,9 @@ describe('concurrent writer processes on one session (Postgres)', () => {
 
   it(`${WRITERS} processes x ${TURNS_PER_WRITER} turns: gapless turn_index and exact counters`, async () => {
     const orgId = randomUUID()
-    const results = await Promise.all(Array.from({ length: WRITERS }, (_, w) => runWriter(pg.url, orgId, w)))
+    const results = await Promise.all(
+      Array.from({ length: WRITERS }, (_, w) => runWriter(pg.url, orgId, w, 'single')),
+    )
     const total = WRITERS * TURNS_PER_WRITER
     expect(results.reduce((sum, r) => sum + r.inserted, 0)).toBe(total)
     expect(results.reduce((sum, r) => sum + r.duplicates, 0)).toBe(WRITERS * Math.ceil(TURNS_PER_WRITER / 25))
@@ -90,5 +94,55 @@ describe('concurrent writer processes on one session (Postgres)', () => {
       [orgId],
     )
     expect(nodes[0]!.n).toBe(total + 1)
+  })
+  it(`${WRITERS} processes x ${TURNS_PER_WRITER} turns in batches over 3 shared sessions: no deadlock, exact results`, async () => {
+    const orgId = randomUUID()
+    const deadlocks = async () => {
+      const { rows } = await store.driver.query<{ n: string }>(
+        'SELECT deadlocks AS n FROM pg_stat_database WHERE datname = current_database()',
+      )
+      return Number(rows[0]!.n)
+    }
+    const deadlocksBefore = await deadlocks()
+    const results = await Promise.all(
+      Array.from({ length: WRITERS }, (_, w) => runWriter(pg.url, orgId, w, 'batch')),
+    )
+    const total = WRITERS * TURNS_PER_WRITER
+    const batches = TURNS_PER_WRITER / 10
+    expect(results.reduce((sum, r) => sum + r.inserted, 0)).toBe(total)
+    // Per batch one repeat of its own first turn, and from the second batch on one of the batch before.
+    expect(results.reduce((sum, r) => sum + r.duplicates, 0)).toBe(WRITERS * (2 * batches - 1))
+
+    const { rows: sessions } = await store.driver.query<Record<string, string | number>>(
+      `SELECT s.harness_session_id, s.turn_count, s.error_count, s.total_input_tokens, s.total_cost_usd,
+              count(t.id) AS turns, min(t.turn_index) AS first, max(t.turn_index) AS last,
+              count(DISTINCT t.turn_index) AS distinct_indexes
+       FROM sessions s JOIN turns t ON t.session_id = s.id
+       WHERE s.org_id = $1 GROUP BY s.id ORDER BY s.harness_session_id`,
+      [orgId],
+    )
+    expect(sessions.map((row) => row.harness_session_id)).toEqual(['shared-a', 'shared-b', 'shared-c'])
+    let sum = 0
+    for (const row of sessions) {
+      const n = Number(row.turns)
+      sum += n
+      // Gapless and unique: n distinct indexes from 0 to n - 1, and the counters agree.
+      expect([Number(row.first), Number(row.last), Number(row.distinct_indexes)]).toEqual([0, n - 1, n])
+      expect([Number(row.turn_count), Number(row.total_input_tokens), Number(row.total_cost_usd)]).toEqual([
+        n,
+        3 * n,
+        0.001 * n,
+      ])
+    }
+    expect(sum).toBe(total)
+    expect(sessions.reduce((errors, row) => errors + Number(row.error_count), 0)).toBe(
+      WRITERS * (TURNS_PER_WRITER / 10),
+    )
+    const { rows: nodes } = await store.driver.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM nodes WHERE org_id = $1',
+      [orgId],
+    )
+    expect(nodes[0]!.n).toBe(total + 1)
+    expect(await deadlocks()).toBe(deadlocksBefore)
   })
 })
