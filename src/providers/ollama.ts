@@ -8,6 +8,7 @@ import { BlockAssembler, parseToolArguments } from './content.js'
 import { errorFromBody } from './errors.js'
 import type { ApiParser, RequestParseResult, StreamReducer } from './provider.js'
 import { ResponseState } from './response-state.js'
+import { isNullishNumber, isRecord, nullishStrings } from './shape.js'
 import type { Api, ContentBlock, Message, ParsedRequest } from './types.js'
 import { ollamaUsage } from './usage.js'
 import { validate } from './validation.js'
@@ -126,15 +127,39 @@ function parseGenerateRequest(body: unknown): RequestParseResult {
   return { ok: true, value }
 }
 
+type Line = z.infer<typeof lineSchema>
+const LINE_TEXT_FIELDS = ['model', 'response', 'thinking', 'done_reason'] as const
+const MESSAGE_TEXT_FIELDS = ['role', 'content', 'thinking', 'tool_name'] as const
+
+/**
+ * A text line with done false or absent (nearly every line of a stream) checked by hand, or null when it
+ * is done, carries tool calls, images, an error, or is not plainly the schema's shape: those take the schema.
+ */
+function textLine(value: unknown): Line | null {
+  if (!isRecord(value) || (value.done != null && value.done !== false) || value.error !== undefined)
+    return null
+  if (!nullishStrings(value, LINE_TEXT_FIELDS)) return null
+  if (!isNullishNumber(value.prompt_eval_count) || !isNullishNumber(value.eval_count)) return null
+  const { message } = value
+  if (message != null) {
+    if (!isRecord(message) || message.tool_calls != null || message.images != null) return null
+    if (!nullishStrings(message, MESSAGE_TEXT_FIELDS)) return null
+  }
+  return value as Line
+}
+
 function createReducer(): StreamReducer {
   const blocks = new BlockAssembler()
   const state = new ResponseState()
 
   return {
     push(_event, value) {
-      const parsed = lineSchema.safeParse(value)
-      if (!parsed.success) return
-      const line = parsed.data
+      let line = textLine(value)
+      if (!line) {
+        const parsed = lineSchema.safeParse(value)
+        if (!parsed.success) return
+        line = parsed.data
+      }
       if (line.error != null) state.error = errorFromBody(line)
       state.model ??= line.model ?? null
       blocks.thinking(line.message?.thinking ?? line.thinking)

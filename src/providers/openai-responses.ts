@@ -11,6 +11,7 @@ import { type ErrorInfo, errorFromBody } from './errors.js'
 import { openAiContent, openAiContentToBlocks } from './openai-content.js'
 import type { ApiParser, RequestParseResult, StreamReducer } from './provider.js'
 import { ResponseState } from './response-state.js'
+import { isNullishNumber, isRecord, nullishStrings } from './shape.js'
 import type { BodySessionHints, ContentBlock, Message, Role } from './types.js'
 import { openAiResponsesUsage } from './usage.js'
 import { validate } from './validation.js'
@@ -67,6 +68,19 @@ const eventSchema = z.looseObject({
   item: item.nullish(),
   delta: z.string().nullish(),
 })
+
+type Event = z.infer<typeof eventSchema>
+
+/**
+ * A delta event (text, arguments, summary: nearly every event of a stream) checked by hand, or null
+ * when it carries a response or an item, or is not plainly the schema's shape: those take the schema.
+ */
+function deltaEvent(value: unknown): Event | null {
+  if (!isRecord(value) || typeof value.type !== 'string' || !value.type.endsWith('.delta')) return null
+  if (value.response != null || value.item != null) return null
+  if (!isNullishNumber(value.output_index) || !nullishStrings(value, ['delta'])) return null
+  return value as Event
+}
 
 interface Placed {
   role: Role
@@ -202,7 +216,7 @@ function createReducer(mode: 'json' | 'stream'): StreamReducer {
   let final: ResponseObject | null = null
   let error: ErrorInfo | null = null
 
-  function onEvent(e: z.infer<typeof eventSchema>, value: unknown): void {
+  function onEvent(e: Event, value: unknown): void {
     const index = e.output_index ?? 0
     switch (e.type) {
       case 'response.created':
@@ -241,6 +255,11 @@ function createReducer(mode: 'json' | 'stream'): StreamReducer {
       if (mode === 'json') {
         const parsed = responseObject.safeParse(value)
         if (parsed.success) final = parsed.data
+        return
+      }
+      const delta = deltaEvent(value)
+      if (delta) {
+        onEvent(delta, value)
         return
       }
       const parsed = eventSchema.safeParse(value)

@@ -97,6 +97,31 @@ describe('ollama responses', () => {
     })
   })
 
+  it('drops wrongly shaped lines without throwing and still reads tool calls and the done line', () => {
+    const body = ndjsonBody([
+      lines[1],
+      { model: 'qwen3', message: { role: 'assistant', content: 5 }, done: false },
+      { model: 'qwen3', message: 'not an object', done: false },
+      { model: 'qwen3', message: { role: 'assistant', content: 'x' }, done: 'no' },
+      {
+        model: 'qwen3',
+        message: {
+          role: 'assistant',
+          content: '',
+          tool_calls: [{ function: { name: 'ls', arguments: {} } }],
+        },
+        done: false,
+      },
+      lines[3],
+    ])
+    const r = respond('ollama.chat', body, 'application/x-ndjson')
+    expect(r.message?.content).toEqual([
+      { type: 'text', text: 'Hel' },
+      { type: 'tool_use', id: 'ls', name: 'ls', input: {} },
+    ])
+    expect(r).toMatchObject({ complete: true, stopReason: 'stop' })
+  })
+
   it('keeps a stream without done:true as incomplete with missing usage', () => {
     const r = respond('ollama.chat', ndjsonBody(lines.slice(0, 3)), 'application/x-ndjson')
     expect(r.complete).toBe(false)

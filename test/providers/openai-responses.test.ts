@@ -151,6 +151,38 @@ describe('openai.responses response', () => {
     expect(r.complete).toBe(true)
   })
 
+  it('drops wrongly shaped delta events without throwing', () => {
+    const r = respond(
+      'openai.responses',
+      sseBody([
+        [
+          'response.output_item.added',
+          {
+            type: 'response.output_item.added',
+            output_index: 0,
+            item: { type: 'message', role: 'assistant', content: [] },
+          },
+        ],
+        [
+          'response.output_text.delta',
+          { type: 'response.output_text.delta', output_index: 0, delta: 'kept' },
+        ],
+        ['response.output_text.delta', { type: 'response.output_text.delta', output_index: 0, delta: 7 }],
+        [
+          'response.output_text.delta',
+          { type: 'response.output_text.delta', output_index: '0', delta: 'bad index' },
+        ],
+        [
+          'response.output_text.delta',
+          { type: 'response.output_text.delta', output_index: 3, delta: 'no such item' },
+        ],
+      ]),
+      SSE,
+    )
+    expect(r.message?.content).toEqual([{ type: 'text', text: 'kept' }])
+    expect(r.complete).toBe(false)
+  })
+
   it('keeps a truncated stream without response.completed as incomplete with missing usage', () => {
     const r = respond('openai.responses', events(null), SSE)
     expect(r.complete).toBe(false)
