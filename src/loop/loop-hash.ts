@@ -3,12 +3,9 @@
  * to it), without call ids, so an agent repeating the same step produces the same hash (docs in README).
  */
 import { createHash } from 'node:crypto'
-import { createRequire } from 'node:module'
 import type { Message, ParsedRequest } from '../providers/types.js'
+import { canonicalJson } from '../session/canonical-json.js'
 import { type ProjectedBlock, projectBlocks, projectMessage } from '../session/projection.js'
-
-// `canonicalize` is CommonJS whose typings declare an ES default export; require() sees the function.
-const canonicalize = createRequire(import.meta.url)('canonicalize') as (input: unknown) => string | undefined
 
 /** Call ids differ on every repetition of the same step; the loop hash must not see them. */
 function withoutCallIds(block: ProjectedBlock): ProjectedBlock {
@@ -44,6 +41,5 @@ export function loopHash(request: Pick<ParsedRequest, 'messages'>): string | nul
         )
       : []
   if (input.length === 0 && toolCalls.length === 0) return null
-  // canonicalize returns undefined only for undefined input; the object is always defined.
-  return createHash('sha256').update(canonicalize({ input, toolCalls })!, 'utf8').digest('hex')
+  return createHash('sha256').update(canonicalJson({ input, toolCalls }), 'utf8').digest('hex')
 }

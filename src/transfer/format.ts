@@ -7,11 +7,8 @@
  * the checksum field, so neither the data nor the version can change unnoticed.
  */
 import { createHash } from 'node:crypto'
-import { createRequire } from 'node:module'
 import { z } from 'zod'
-
-// `canonicalize` is CommonJS whose typings declare an ES default export; require() sees the function.
-const canonicalize = createRequire(import.meta.url)('canonicalize') as (input: unknown) => string | undefined
+import { canonicalJson } from '../session/canonical-json.js'
 
 export const TRANSFER_FORMAT = 'sessiontap-session'
 export const TRANSFER_VERSION = 1
@@ -136,8 +133,7 @@ export const TURN_COLUMNS = Object.keys(turnRowSchema.shape) as Array<keyof Turn
 export const NODE_COLUMNS = Object.keys(nodeRowSchema.shape) as Array<keyof NodeRow>
 
 export function documentChecksum(format: string, version: number, payload: unknown): string {
-  // canonicalize returns undefined only for undefined input; the object is always defined.
-  const canonical = canonicalize({ format, version, payload })!
+  const canonical = canonicalJson({ format, version, payload })
   return `sha256:${createHash('sha256').update(canonical, 'utf8').digest('hex')}`
 }
 
