@@ -181,7 +181,7 @@ function ingestSection(i: NonNullable<BenchResults['ingest']>): string[] {
       ['', 'turns/s', 'rows/s', 'ratio of rows/s'],
       [
         [
-          'store.ingest (one transaction per turn)',
+          'store.ingestBatch (group commit, 16 turns per transaction)',
           f(i.turnsPerSec, 0),
           f(i.ingestRowsPerSec, 0),
           pct(i.ratio),

@@ -73,6 +73,7 @@ export async function startSidecar(
     buildOptions,
     parseWorkers: config.parseWorkers,
     writers: config.writers,
+    commitBatch: config.commitBatch,
     queueSize: config.queueSize,
     dataDir: config.dataDir,
     logger,

@@ -113,6 +113,13 @@ export const SERVE_OPTIONS = {
     schema: int(1).default(4),
     defaultText: '4',
   },
+  commitBatch: {
+    env: 'SESSIONTAP_COMMIT_BATCH',
+    flag: '--commit-batch',
+    help: 'most queued turns one writer commits in one transaction (group commit; only turns already waiting)',
+    schema: int(1).max(256).default(16),
+    defaultText: '16',
+  },
   queueSize: {
     env: 'SESSIONTAP_QUEUE_SIZE',
     flag: '--queue-size',

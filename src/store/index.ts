@@ -6,4 +6,11 @@ export type { Driver, IsolationLevel, QueryResult, SqlSession, TransactionOption
 export { classifyStoreError, type StoreErrorClass } from './errors.js'
 export type { IngestResult } from './ingest.js'
 export { MigrationChecksumError, runMigrations } from './migrate.js'
-export { createStore, type OpenStoreOptions, openStore, type Store, type StoreOptions } from './store.js'
+export {
+  createStore,
+  type IngestItem,
+  type OpenStoreOptions,
+  openStore,
+  type Store,
+  type StoreOptions,
+} from './store.js'
