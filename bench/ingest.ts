@@ -11,6 +11,7 @@ import { v7 as uuidv7 } from 'uuid'
 import type { ChainNode, Turn } from '../src/session/turn.js'
 import type { SqlSession } from '../src/store/driver.js'
 import { openStore, type Store } from '../src/store/store.js'
+import { makeTurn } from '../test/store/turn-factory.js'
 
 export interface BenchIngestOptions {
   url: string
@@ -76,49 +77,35 @@ function workload(orgId: string, turns: number): Turn[] {
         nodes = extend(nodes, i % 2 ? 'assistant' : 'user', `session ${s} turn ${k} message ${i}. ${FILLER}`)
       }
       nodes = extend(nodes, 'assistant', `session ${s} turn ${k} answer. ${FILLER}`)
-      result.push({
-        requestId: randomUUID(),
-        envelope: {
-          orgId,
-          authSubject: 'bench@example.com',
-          harnessId: 'claude-code',
-          harnessSessionId: `bench-session-${s}`,
-          sessionSource: 'x-tapes-session-id',
-          harnessVersion: '2.0.0',
-          cwd: '/work',
-          name: `bench ${s}`,
-          parent: null,
-          harnessMetadata: { bench: true },
-          threadId: null,
-          endSession: false,
-        },
-        provider: 'anthropic',
-        api: 'anthropic.messages',
-        model: 'claude-sonnet-4-5',
-        responseModel: 'claude-sonnet-4-5-20250929',
-        statusCode: 200,
-        isStreaming: true,
-        isComplete: true,
-        stopReason: 'end_turn',
-        usage: {
-          inputTokens: 5000,
-          outputTokens: 300,
-          cacheReadTokens: 4500,
-          cacheCreationTokens: 200,
-          reasoningTokens: null,
-          status: 'reported',
-        },
-        costUsd: 0.0123,
-        startedAt: new Date(Date.UTC(2026, 0, 1, 0, k, s)),
-        latencyMs: 2500,
-        ttftMs: 400,
-        nodes,
-        requestLeafHash: nodes.at(-2)!.hash,
-        responseHash: nodes.at(-1)!.hash,
-        providerResponseId: `msg_${k}_${s}`,
-        errorType: null,
-        errorMessage: null,
-      })
+      result.push(
+        makeTurn({
+          envelope: {
+            orgId,
+            authSubject: 'bench@example.com',
+            harnessSessionId: `bench-session-${s}`,
+            harnessVersion: '2.0.0',
+            cwd: '/work',
+            name: `bench ${s}`,
+            harnessMetadata: { bench: true },
+          },
+          usage: {
+            inputTokens: 5000,
+            outputTokens: 300,
+            cacheReadTokens: 4500,
+            cacheCreationTokens: 200,
+            reasoningTokens: null,
+            status: 'reported',
+          },
+          costUsd: 0.0123,
+          startedAt: new Date(Date.UTC(2026, 0, 1, 0, k, s)),
+          latencyMs: 2500,
+          ttftMs: 400,
+          nodes,
+          requestLeafHash: nodes.at(-2)!.hash,
+          responseHash: nodes.at(-1)!.hash,
+          providerResponseId: `msg_${k}_${s}`,
+        }),
+      )
     }
   }
   return result
