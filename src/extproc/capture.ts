@@ -96,11 +96,14 @@ export class ExchangeCapture {
     this.onDrop(reason)
   }
 
-  /** Records the parts of every message that are not direction-specific. */
-  recordCommon(msg: ProcessingRequest): void {
+  /** Records what is not direction-specific: the observability flag, attributes, and Envoy metadata. */
+  recordCommon(msg: ProcessingRequest, isHeaders: boolean): void {
     if (msg.observability_mode) this.observability = true
     for (const struct of Object.values(msg.attributes ?? {}))
       Object.assign(this.attributes, structToJson(struct))
+    // Envoy repeats metadata_context on every message; reading it at each direction's headers is
+    // enough and keeps body chunks from converting the same Struct again on the reply path.
+    if (!isHeaders) return
     for (const [ns, struct] of Object.entries(msg.metadata_context?.filter_metadata ?? {})) {
       this.metadata[ns] = { ...this.metadata[ns], ...structToJson(struct) }
     }

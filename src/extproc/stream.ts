@@ -172,7 +172,7 @@ export function handleProcessStream(call: Call, deps: StreamDeps, onClosed: () =
     const direction = directionOf(kind)
     let removeHeaders: string[] = []
     try {
-      capture.recordCommon(msg)
+      capture.recordCommon(msg, kind === 'request_headers' || kind === 'response_headers')
       if (msg.protocol_config) {
         bodyModes.request = msg.protocol_config.request_body_mode
         bodyModes.response = msg.protocol_config.response_body_mode
