@@ -9,7 +9,7 @@ import type { ServeConfig } from '../config/load.js'
 import { startExtProcServer } from '../extproc/server.js'
 import { createLogger, type Logger } from '../log.js'
 import { FlaggedSessions } from '../loop/flagged-sessions.js'
-import { createLoopMetrics, loadFlaggedSessions, watchLoops } from '../loop/loop-watch.js'
+import { createLoopMetrics, loadFlaggedSessions, loopCommitHook } from '../loop/loop-watch.js'
 import { createLoopGate } from '../loop/request-gate.js'
 import { loadPriceTable } from '../pricing/cost.js'
 import { createRecorder } from '../recorder/recorder.js'
@@ -55,11 +55,7 @@ export async function startSidecar(
   }
   // Loop detections the recorder's commits report flag their sessions for the request gate.
   const flagged = new FlaggedSessions()
-  const store = watchLoops(
-    await openStore(storeOptions(config)),
-    flagged,
-    createLoopMetrics(metrics.registry),
-  )
+  const store = await openStore(storeOptions(config))
   logger.info('store open', { database: config.databaseUrl ? 'postgres' : `embedded (${config.dataDir})` })
   if (config.loopBlock) {
     // The sidecar starts without them when the database is away: the gate then learns from new detections.
@@ -78,6 +74,7 @@ export async function startSidecar(
     dataDir: config.dataDir,
     logger,
     registry: metrics.registry,
+    onCommitted: loopCommitHook(flagged, createLoopMetrics(metrics.registry)),
   })
   await recorder.start()
 

@@ -1,10 +1,11 @@
 /**
- * Connects loop detection to the running sidecar: a Store wrapper that counts detections the ingest
- * transaction reports and flags their sessions for the request gate, and the start-up load of the
- * sessions flagged before (by any sidecar on the database).
+ * Connects loop detection to the running sidecar: a recorder commit hook that counts detections the
+ * ingest transaction reports and flags their sessions for the request gate, and the start-up load of
+ * the sessions flagged before (by any sidecar on the database).
  */
 import { Counter, type Registry } from 'prom-client'
-import type { SqlSession, Store } from '../store/index.js'
+import type { Turn } from '../session/turn.js'
+import type { IngestResult, SqlSession } from '../store/index.js'
 import type { FlaggedSessions } from './flagged-sessions.js'
 
 export function createLoopMetrics(registry: Registry) {
@@ -19,18 +20,12 @@ export function createLoopMetrics(registry: Registry) {
 
 export type LoopMetrics = ReturnType<typeof createLoopMetrics>
 
-/** The store the recorder commits through: every detection is counted once and flags its session. */
-export function watchLoops(store: Store, flagged: FlaggedSessions, metrics: LoopMetrics): Store {
-  return {
-    ...store,
-    async ingest(turn) {
-      const result = await store.ingest(turn)
-      if (result.loopDetected) {
-        metrics.detections.inc()
-        flagged.add(turn.envelope)
-      }
-      return result
-    },
+/** The recorder's onCommitted hook: every detection is counted once and flags its session. */
+export function loopCommitHook(flagged: FlaggedSessions, metrics: LoopMetrics) {
+  return (turn: Turn, result: IngestResult): void => {
+    if (!result.loopDetected) return
+    metrics.detections.inc()
+    flagged.add(turn.envelope)
   }
 }
 

@@ -11,7 +11,7 @@ import type { Registry } from 'prom-client'
 import type { Exchange, ExchangeConsumer } from '../extproc/exchange.js'
 import type { Logger } from '../log.js'
 import type { Turn } from '../session/turn.js'
-import { classifyStoreError, type Store } from '../store/index.js'
+import { classifyStoreError, type IngestResult, type Store } from '../store/index.js'
 import { decodeNodes } from '../store/node-records.js'
 import { JsonlAppender } from './jsonl-appender.js'
 import { createParsePool } from './parse-pool.js'
@@ -70,6 +70,12 @@ export interface RecorderDeps {
   logger: Logger
   registry: Registry
   retry?: RetryPolicy
+  /**
+   * Called once for every turn a commit settles, single and group commits alike, with the store's
+   * result (also for a repeat, where `inserted` is false). Features that react to commits (loop
+   * detection) hook in here instead of wrapping the Store. A hook that throws is logged, never retried.
+   */
+  onCommitted?: (turn: Turn, result: IngestResult) => void
 }
 
 export interface DrainResult {
@@ -283,12 +289,17 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     if (spoolHasTurns) startReplay()
   }
 
-  const recordCommitted = (item: Pending, inserted: boolean) => {
-    if (inserted) {
+  const recordCommitted = (item: Pending, result: IngestResult) => {
+    if (result.inserted) {
       committedCount++
       metrics.committed.inc()
     } else metrics.alreadyCommitted.inc()
     if (claim(item)) settled(item)
+    try {
+      deps.onCommitted?.(item.turn, result)
+    } catch (err) {
+      logger.error('commit hook failed', { requestId: item.turn.requestId, err })
+    }
   }
 
   /** Commits the items in one transaction, retrying while the database is away. */
@@ -301,7 +312,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
             ? [await store.ingest(items[0]!.turn, items[0]!.encodedNodes)]
             : await store.ingestBatch(items.map(({ turn, encodedNodes }) => ({ turn, encodedNodes })))
         metrics.commitSeconds.observe((performance.now() - startedAt) / 1000)
-        for (const [i, item] of items.entries()) recordCommitted(item, results[i]!.inserted)
+        for (const [i, item] of items.entries()) recordCommitted(item, results[i]!)
         onCommitted()
         return
       } catch (err) {

@@ -9,7 +9,7 @@ import path from 'node:path'
 import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FlaggedSessions } from '../../src/loop/flagged-sessions.js'
-import { createLoopMetrics, loadFlaggedSessions, watchLoops } from '../../src/loop/loop-watch.js'
+import { createLoopMetrics, loadFlaggedSessions, loopCommitHook } from '../../src/loop/loop-watch.js'
 import type { Store } from '../../src/store/index.js'
 import { getSession } from '../../src/store/queries.js'
 import { openStore } from '../../src/store/store.js'
@@ -28,7 +28,12 @@ afterAll(async () => {
 })
 
 /** Commits one turn per hash (null = an error turn), a minute apart, in one fresh session. */
-async function commitRun(target: Store, hashes: Array<string | null>, orgId = randomUUID()) {
+async function commitRun(
+  target: Store,
+  hashes: Array<string | null>,
+  orgId = randomUUID(),
+  onCommitted?: ReturnType<typeof loopCommitHook>,
+) {
   const results = []
   for (const [i, hash] of hashes.entries()) {
     const turn = makeTurn({
@@ -37,7 +42,9 @@ async function commitRun(target: Store, hashes: Array<string | null>, orgId = ra
       loopHash: hash ?? 'E',
       ...(hash === null ? { statusCode: 529, errorType: 'overloaded_error' } : {}),
     })
-    results.push(await target.ingest(turn))
+    const result = await target.ingest(turn)
+    onCommitted?.(turn, result)
+    results.push(result)
   }
   const { rows } = await target.driver.query<{ loop_strikes: number; loop_detected_at: Date | null }>(
     'SELECT loop_strikes, loop_detected_at FROM sessions WHERE org_id = $1 AND harness_session_id = $2',
@@ -104,9 +111,9 @@ describe('loop detection', () => {
   it('counts each detection once, flags the session for the gate, and reloads flags from the database', async () => {
     const registry = new Registry()
     const flagged = new FlaggedSessions()
-    const watched = watchLoops(store, flagged, createLoopMetrics(registry))
+    const hook = loopCommitHook(flagged, createLoopMetrics(registry))
     const orgId = randomUUID()
-    await commitRun(watched, ['A', 'A', 'A', 'A', 'A'], orgId)
+    await commitRun(store, ['A', 'A', 'A', 'A', 'A'], orgId, hook)
     const metric = await registry.getSingleMetricAsString('sessiontap_loop_detections_total')
     expect(metric).toMatch(/sessiontap_loop_detections_total 1$/m)
     const key = { harnessId: 'claude-code', harnessSessionId: `s-${orgId}` }

@@ -272,4 +272,73 @@ describe('recorder on real Postgres', () => {
     expect(await metricValue(registry, 'sessiontap_recorder_retries_total')).toBe(3)
     expect(await rowsFor('flaky')).toEqual(new Map([['flaky-1', 1]]))
   })
+
+  describe('with a parse worker (the default)', () => {
+    async function storedNodes(prefix: string) {
+      const { rows } = await store.driver.query<{ role: string; content: unknown }>(
+        `SELECT n.role, n.content FROM nodes n
+         WHERE (n.org_id, n.hash) IN (
+           SELECT t.org_id, h FROM turns t, LATERAL (VALUES (t.request_leaf_hash), (t.response_hash)) v(h)
+           WHERE t.request_id LIKE $1)`,
+        [`${prefix}-%`],
+      )
+      return rows
+    }
+
+    it('stores node content in single commits and in group commits', async () => {
+      dataDir = mkdtempSync(path.join(os.tmpdir(), 'sessiontap-rec-'))
+      const { recorder: r, registry } = recorder({ parseWorkers: 1, writers: 1, commitBatch: 16 })
+      await r.start()
+      // One alone: a single-turn commit.
+      r.consume(exchanges('content1', 1)[0]!)
+      await waitFor('the single commit', async () => (await rowsFor('content1')).size === 1)
+      // Many at once: the writer finds them queued and commits them in batches.
+      for (const e of exchanges('contentN', 40)) r.consume(e)
+      await waitFor('40 commits', async () => (await rowsFor('contentN')).size === 40)
+      const commits = (await registry.getSingleMetric('sessiontap_recorder_commit_seconds')!.get()).values
+      const transactions = commits.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0
+      expect(transactions).toBeLessThan(41)
+
+      for (const prefix of ['content1', 'contentN']) {
+        const nodes = await storedNodes(prefix)
+        expect(nodes.length).toBeGreaterThan(0)
+        expect(nodes.filter((n) => n.content === null)).toEqual([])
+      }
+      const single = JSON.stringify(await storedNodes('content1'))
+      expect(single).toContain('content1 question 0')
+      expect(single).toContain('Hello')
+      const batched = JSON.stringify(await storedNodes('contentN'))
+      expect(batched).toContain('contentN question 39')
+    })
+
+    it('calls onCommitted for every settled turn: loop detections are seen in single and group commits', async () => {
+      dataDir = mkdtempSync(path.join(os.tmpdir(), 'sessiontap-rec-'))
+      const seen: Array<{ requestId: string; inserted: boolean; loop: boolean }> = []
+      const { recorder: r } = recorder({
+        parseWorkers: 1,
+        writers: 1,
+        commitBatch: 16,
+        onCommitted: (turn, result) =>
+          seen.push({ requestId: turn.requestId, inserted: result.inserted, loop: !!result.loopDetected }),
+      })
+      await r.start()
+      // The same request three times is a loop (one synthetic session, one loop hash).
+      const same = (id: string, text: string) =>
+        exchange({ requestId: id, requestBody: body(openaiRequest(text)) })
+      for (const id of ['loopA-0', 'loopA-1', 'loopA-2']) {
+        r.consume(same(id, 'single-commit loop'))
+        await waitFor(id, () => seen.some((s) => s.requestId === id))
+      }
+      // Queued together: most of these commit in one batch.
+      const batch = ['loopB-0', 'loopB-1', 'loopB-2', 'loopB-3']
+      for (const id of batch) r.consume(same(id, 'group-commit loop'))
+      await waitFor('the batch', () => batch.every((id) => seen.some((s) => s.requestId === id)))
+      // A repeat of a committed request reaches the hook too, as not inserted.
+      r.consume(same('loopB-0', 'group-commit loop'))
+      await waitFor('the repeat', () => seen.filter((s) => s.requestId === 'loopB-0').length === 2)
+
+      expect(seen.filter((s) => s.loop).map((s) => s.requestId)).toEqual(['loopA-2', 'loopB-2'])
+      expect(seen.filter((s) => !s.inserted).map((s) => s.requestId)).toEqual(['loopB-0'])
+    })
+  })
 })
