@@ -1,46 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { run } from '../../src/cli/run.js'
+import { startServe, waitForCounter } from '../helpers/serve-process.js'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
-
-/** Starts `sessiontap serve` as its own process (from the TypeScript sources) and waits for its addresses. */
-function startServe(dataDir: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      SESSIONTAP_DATA_DIR: dataDir,
-      SESSIONTAP_GRPC_ADDRESS: '127.0.0.1:0',
-      SESSIONTAP_HTTP_ADDRESS: '127.0.0.1:0',
-      SESSIONTAP_LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  const lines: string[] = []
-  const addresses = new Promise<{ grpc: string; http: string }>((resolve, reject) => {
-    const found: Record<string, string> = {}
-    child.stderr!.setEncoding('utf8').on('data', (text: string) => {
-      for (const line of text.split('\n').filter(Boolean)) {
-        lines.push(line)
-        try {
-          const entry = JSON.parse(line) as { msg: string; address?: string }
-          if (entry.msg === 'ext_proc server listening') found.grpc = entry.address!
-          if (entry.msg === 'admin HTTP server listening') found.http = entry.address!
-          if (found.grpc && found.http) resolve({ grpc: found.grpc, http: found.http })
-        } catch {
-          // not a log line
-        }
-      }
-    })
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${lines.join('\n')}`)))
-  })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  return { child, addresses, exited, lines }
-}
 
 describe('sessiontap serve as a process, on its embedded default database', () => {
   const children: ChildProcess[] = []
@@ -50,7 +16,7 @@ describe('sessiontap serve as a process, on its embedded default database', () =
 
   it('serves, records a replay, refuses a second process on the same data, and exits 0 on SIGTERM', async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sessiontap-serve-'))
-    const first = startServe(dataDir)
+    const first = startServe({ SESSIONTAP_DATA_DIR: dataDir })
     children.push(first.child)
     const { grpc, http } = await first.addresses
     expect((await fetch(`http://${http}/healthz`)).status).toBe(200)
@@ -65,17 +31,11 @@ describe('sessiontap serve as a process, on its embedded default database', () =
     expect(code).toBe(0)
     expect(out.join('\n')).toMatch(/exchanges: \d+ {2}violations: 0/)
 
-    const second = startServe(dataDir)
+    const second = startServe({ SESSIONTAP_DATA_DIR: dataDir })
     children.push(second.child)
     await expect(second.addresses).rejects.toThrow(/data dir|lock|in use/i)
 
-    let committed = 0
-    for (let i = 0; i < 100 && committed < 4; i++) {
-      const metrics = await (await fetch(`http://${http}/metrics`)).text()
-      committed = Number(/^sessiontap_recorder_committed_total (\d+)/m.exec(metrics)?.[1] ?? 0)
-      await new Promise((r) => setTimeout(r, 50))
-    }
-    expect(committed).toBe(4)
+    expect(await waitForCounter(http, 'sessiontap_recorder_committed_total', 4)).toBe(4)
 
     first.child.kill('SIGTERM')
     expect(await first.exited).toBe(0)

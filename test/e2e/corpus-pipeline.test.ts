@@ -95,6 +95,24 @@ describe.skipIf(!CORPUS_PRESENT)(
       }
     })
 
+    it('stores content for every turn: the request leaf always, the response node of every answered call', async () => {
+      const { rows } = await client.query(
+        `SELECT t.request_id, t.status_code, t.error_type, t.response_hash,
+                leaf.content IS NOT NULL AS leaf_content, resp.content IS NOT NULL AS response_content
+         FROM turns t
+         LEFT JOIN nodes leaf ON leaf.org_id = t.org_id AND leaf.hash = t.request_leaf_hash
+         LEFT JOIN nodes resp ON resp.org_id = t.org_id AND resp.hash = t.response_hash`,
+      )
+      expect(rows).toHaveLength(cases.length)
+      for (const r of rows) {
+        expect(r.leaf_content, `${r.request_id}: request leaf content`).toBe(true)
+        if (r.status_code < 400) {
+          expect(r.response_hash, `${r.request_id}: response node`).not.toBeNull()
+          expect(r.response_content, `${r.request_id}: response content`).toBe(true)
+        } else expect(r.error_type, `${r.request_id}: error type`).not.toBeNull()
+      }
+    })
+
     it('groups the Claude Code session into one session of 17 turns, with far fewer node rows than messages sent', async () => {
       const { rows } = await client.query(
         `SELECT id, turn_count, session_source FROM sessions WHERE harness_session_id = 'ac9b5a71-50d4-47c2-b771-4d5c3e96d899'`,
