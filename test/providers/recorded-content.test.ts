@@ -320,7 +320,7 @@ describe('errors told apart', () => {
       complete: false,
       error: { type: 'api_error' },
     })
-    expect(respond('openai.chat', Buffer.alloc(0), undefined, 503).error).toEqual({
+    expect(respond('openai.chat', Buffer.alloc(0), 'text/plain', 503).error).toEqual({
       type: 'http_503',
       message: null,
     })
