@@ -25,12 +25,15 @@ const block = z.looseObject({
   thinking: z.string().nullish(),
   signature: z.string().nullish(),
   data: z.string().nullish(),
+  title: z.string().nullish(),
   source: z
     .looseObject({
       type: z.string().nullish(),
       media_type: z.string().nullish(),
       data: z.string().nullish(),
       url: z.string().nullish(),
+      file_id: z.string().nullish(),
+      content: z.unknown().optional(),
     })
     .nullish(),
 })
@@ -52,7 +55,13 @@ const usageSchema = z.looseObject({
   output_tokens: z.number().nullish(),
   cache_read_input_tokens: z.number().nullish(),
   cache_creation_input_tokens: z.number().nullish(),
-  cache_creation: z.looseObject({ ephemeral_1h_input_tokens: z.number().nullish() }).nullish(),
+  cache_creation: z
+    .looseObject({
+      ephemeral_5m_input_tokens: z.number().nullish(),
+      ephemeral_1h_input_tokens: z.number().nullish(),
+    })
+    .nullish(),
+  server_tool_use: z.looseObject({ web_search_requests: z.number().nullish() }).nullish(),
   output_tokens_details: z.looseObject({ thinking_tokens: z.number().nullish() }).nullish(),
 })
 
@@ -88,7 +97,58 @@ function toolResultOutput(value: unknown): string | ContentBlock[] {
   return parsed.success ? blocksOf(parsed.data) : []
 }
 
-/** One Anthropic block; null for blocks the normalized form has no place for (documents, ...). */
+/** The text of a `content` document source: its text blocks, joined. */
+function sourceText(value: unknown): string {
+  const parsed = z.array(block).safeParse(value)
+  if (!parsed.success) return typeof value === 'string' ? value : ''
+  return parsed.data.flatMap((b) => (b.type === 'text' && b.text ? [b.text] : [])).join('\n')
+}
+
+function documentBlock(b: Block): ContentBlock {
+  const s = b.source
+  const out: Extract<ContentBlock, { type: 'document' }> = { type: 'document' }
+  if (s?.media_type) out.mediaType = s.media_type
+  if (s?.url) out.url = s.url
+  if (s?.file_id) out.fileId = s.file_id
+  // A `text` source carries the document itself in `data`; only a `base64` one carries encoded bytes.
+  if (s?.data) {
+    if (s.type === 'text') out.text = s.data
+    else out.data = s.data
+  }
+  if (s?.type === 'content') {
+    const text = sourceText(s.content)
+    if (text) out.text = text
+  }
+  if (b.title) out.title = b.title
+  return out
+}
+
+/** Fields of a server tool's result that only the API can read (search results' page contents). */
+const OPAQUE_RESULT_FIELD = /^encrypted_/
+
+function withoutOpaqueFields(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutOpaqueFields)
+  if (!isRecord(value)) return value
+  const out: Record<string, unknown> = {}
+  for (const [key, field] of Object.entries(value))
+    if (!OPAQUE_RESULT_FIELD.test(key)) out[key] = withoutOpaqueFields(field)
+  return out
+}
+
+/** A server tool's result (web_search_tool_result, ...) as the tool_result of its server_tool_use. */
+function serverToolResult(b: Block & { tool_use_id: string }): ContentBlock {
+  // A failed call's content is one object typed `<tool>_tool_result_error` with an error_code.
+  const failed =
+    isRecord(b.content) && typeof b.content.type === 'string' && b.content.type.endsWith('_error')
+  return {
+    type: 'tool_result',
+    toolUseId: b.tool_use_id,
+    output: JSON.stringify(withoutOpaqueFields(b.content ?? null)),
+    isError: failed,
+  }
+}
+
+/** One Anthropic block; null for blocks the normalized form has no place for (container uploads, ...). */
 function toBlock(b: Block): ContentBlock | null {
   switch (b.type) {
     case 'text':
@@ -117,17 +177,13 @@ function toBlock(b: Block): ContentBlock | null {
     case 'thinking':
       return { type: 'thinking', text: b.thinking ?? '', ...(b.signature ? { signature: b.signature } : {}) }
     case 'redacted_thinking':
-      return { type: 'thinking', text: '', ...(b.data ? { signature: b.data } : {}) }
+      return { type: 'redacted_thinking', data: b.data ?? '' }
+    case 'document':
+      return documentBlock(b)
     default:
       // Server tool results (web_search_tool_result, ...) pair with a server_tool_use id.
-      if (b.type.endsWith('_tool_result') && b.tool_use_id) {
-        return {
-          type: 'tool_result',
-          toolUseId: b.tool_use_id,
-          output: JSON.stringify(b.content ?? null),
-          isError: false,
-        }
-      }
+      if (b.type.endsWith('_tool_result') && b.tool_use_id)
+        return serverToolResult({ ...b, tool_use_id: b.tool_use_id })
       return null
   }
 }
@@ -253,6 +309,7 @@ function createReducer(mode: 'json' | 'stream'): StreamReducer {
     if (typeof u.cache_creation_input_tokens === 'number')
       next.cache_creation_input_tokens = u.cache_creation_input_tokens
     if (u.cache_creation) next.cache_creation = u.cache_creation
+    if (u.server_tool_use) next.server_tool_use = u.server_tool_use
     if (u.output_tokens_details) next.output_tokens_details = u.output_tokens_details
     rawUsage = next
   }

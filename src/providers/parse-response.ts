@@ -30,19 +30,22 @@ function firstNonWhitespace(body: Buffer): number | undefined {
 
 export function chooseFraming(api: Api, contentType: string | undefined, body: Buffer): Framing {
   const type = contentType?.toLowerCase() ?? ''
-  if (type.includes('text/event-stream')) return 'sse'
   // Ollama answers one JSON line or an NDJSON stream; one-line JSON is NDJSON too.
   if (type.includes('ndjson') || type.includes('jsonl') || api === 'ollama.chat' || api === 'ollama.generate')
     return 'ndjson'
+  // The first byte outranks the label: an error body can come labelled as an event stream, and an
+  // SSE body never opens with '[' or '{'.
   const first = firstNonWhitespace(body)
   if (first === 0x5b) return 'json-array' // '[': Gemini's streamed array
+  if (first === 0x7b) return 'json'
+  if (type.includes('text/event-stream')) return 'sse'
   // No usable content type: an SSE body opens with a field name or a comment.
-  if (!type.includes('json') && (first === 0x64 || first === 0x65 || first === 0x3a)) return 'sse'
+  if (first === 0x64 || first === 0x65 || first === 0x3a) return 'sse'
   return 'json'
 }
 
 /** Feeds every record to the reducer; returns how many records were not valid JSON. */
-function feed(framing: Exclude<Framing, 'json'>, body: Buffer, reducer: StreamReducer): number {
+function feed(framing: Exclude<Framing, 'json'>, body: Buffer, reducer: Pick<StreamReducer, 'push'>): number {
   let malformed = 0
   const onRecord = (event: string | undefined, data: string): void => {
     // Blank records are skipped; one that opens with '{' (nearly all) is not blank and needs no trim.
@@ -71,15 +74,29 @@ function feed(framing: Exclude<Framing, 'json'>, body: Buffer, reducer: StreamRe
   return malformed
 }
 
-function errorResponse(body: Buffer): ParsedResponse {
-  const text = body.toString('utf8')
-  let error = errorFromText(text)
-  try {
-    error = errorFromBody(JSON.parse(text)) ?? error
-  } catch {
-    // not JSON: the text itself is the message
+/** An error status's body in whatever framing it came (JSON, an SSE `error` event, ...), else its text. */
+function errorResponse(api: Api, contentType: string | undefined, body: Buffer): ParsedResponse {
+  const framing = chooseFraming(api, contentType, body)
+  let error: ErrorInfo | null = null
+  if (framing === 'json') {
+    try {
+      error = errorFromBody(JSON.parse(body.toString('utf8')))
+    } catch {
+      // not JSON: the text itself is the message
+    }
+  } else {
+    feed(framing, body, {
+      push(_event, value) {
+        error ??= errorFromBody(value)
+      },
+    })
   }
-  return emptyResponse(true, error)
+  return emptyResponse(true, error ?? errorFromText(body.toString('utf8')))
+}
+
+/** Every error names a type, so error turns can be told apart: the body's, else `http_<status>`. */
+function withType(error: ErrorInfo | null, status: number): ErrorInfo | null {
+  return error && error.type === null ? { ...error, type: `http_${status}` } : error
 }
 
 /** A response with nothing but its error (an error status, or a parser that failed). */
@@ -101,21 +118,39 @@ function emptyResponse(complete: boolean, error: ErrorInfo | null): ParsedRespon
  */
 export function parseResponse(input: ResponseInput): ParsedResponse {
   try {
-    if (input.status >= 400) return errorResponse(input.body)
-    const framing = chooseFraming(input.api, input.contentType, input.body)
-    const reducer = parserFor(input.api).createReducer(framing === 'json' ? 'json' : 'stream')
-    let malformed = 0
-    if (framing === 'json') {
-      try {
-        reducer.push(undefined, JSON.parse(input.body.toString('utf8')))
-      } catch {
-        malformed = 1
-      }
-    } else malformed = feed(framing, input.body, reducer)
-    const { response, terminal } = reducer.finish()
-    return { ...response, complete: terminal && malformed === 0 }
+    const parsed = parseByStatus(input)
+    return { ...parsed, error: withType(parsed.error, input.status) }
   } catch (err) {
     // A bug in a parser must not take the recorder down; it shows up as this error type.
     return emptyResponse(false, { type: 'sessiontap_parse_failure', message: (err as Error).message })
   }
+}
+
+/**
+ * A stream is complete only when its API's terminal event arrived, no record was malformed and no
+ * error came (an error event inside a 200 stream fails the turn); a plain JSON body is complete when
+ * it parsed, had the API's shape and carried no error.
+ */
+function parseByStatus(input: ResponseInput): ParsedResponse {
+  if (input.status >= 400) return errorResponse(input.api, input.contentType, input.body)
+  const framing = chooseFraming(input.api, input.contentType, input.body)
+  const reducer = parserFor(input.api).createReducer(framing === 'json' ? 'json' : 'stream')
+  let malformed = 0
+  let bodyError: ErrorInfo | null = null
+  if (framing === 'json') {
+    let value: unknown
+    try {
+      value = JSON.parse(input.body.toString('utf8'))
+    } catch {
+      malformed = 1
+    }
+    if (malformed === 0) {
+      reducer.push(undefined, value)
+      // An error object under a 200 that the API's shape had no place for (an Anthropic error body).
+      bodyError = errorFromBody(value)
+    }
+  } else malformed = feed(framing, input.body, reducer)
+  const { response, terminal } = reducer.finish()
+  const error = response.error ?? bodyError
+  return { ...response, error, complete: terminal && malformed === 0 && error === null }
 }

@@ -31,6 +31,18 @@ export type ContentBlock =
   | { type: 'tool_use'; id: string; name: string; input: unknown }
   | { type: 'tool_result'; toolUseId: string; output: string | ContentBlock[]; isError: boolean }
   | { type: 'thinking'; text: string; signature?: string }
+  /** A file the model reads: base64 (`data`), plain text (`text`), a URL or an uploaded file id. */
+  | {
+      type: 'document'
+      mediaType?: string
+      url?: string
+      data?: string
+      text?: string
+      fileId?: string
+      title?: string
+    }
+  /** Reasoning the provider encrypted: `data` is opaque, like a thinking signature. */
+  | { type: 'redacted_thinking'; data: string }
 
 export type Role = 'system' | 'user' | 'assistant' | 'tool'
 
@@ -83,6 +95,10 @@ export interface Usage {
   reasoningTokens: number | null
   /** Anthropic: the part of cacheCreationTokens written with the 1-hour TTL (priced higher). */
   cacheCreation1hTokens?: number | null
+  /** Anthropic: the part of cacheCreationTokens written with the 5-minute TTL. */
+  cacheCreation5mTokens?: number | null
+  /** Anthropic server tool calls billed per request (usage.server_tool_use.web_search_requests). */
+  webSearchRequests?: number | null
   status: UsageStatus
 }
 

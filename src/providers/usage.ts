@@ -78,7 +78,9 @@ export interface AnthropicUsage {
   cache_read_input_tokens?: Count
   cache_creation_input_tokens?: Count
   /** The split of cache_creation_input_tokens by TTL; the 1-hour writes cost more. */
-  cache_creation?: { ephemeral_1h_input_tokens?: Count } | null
+  cache_creation?: { ephemeral_5m_input_tokens?: Count; ephemeral_1h_input_tokens?: Count } | null
+  /** Server tool calls the API ran and bills per request. */
+  server_tool_use?: { web_search_requests?: Count } | null
   /** Sent with the thinking-token-count beta; thinking is part of output_tokens. */
   output_tokens_details?: { thinking_tokens?: Count } | null
 }
@@ -94,9 +96,9 @@ export function anthropicUsage(u: AnthropicUsage): Usage {
     cacheReadTokens: count(u.cache_read_input_tokens),
     cacheCreationTokens: count(u.cache_creation_input_tokens),
     reasoningTokens: count(u.output_tokens_details?.thinking_tokens),
-    ...(count(u.cache_creation?.ephemeral_1h_input_tokens) !== null
-      ? { cacheCreation1hTokens: count(u.cache_creation?.ephemeral_1h_input_tokens) }
-      : {}),
+    cacheCreation5mTokens: count(u.cache_creation?.ephemeral_5m_input_tokens),
+    cacheCreation1hTokens: count(u.cache_creation?.ephemeral_1h_input_tokens),
+    webSearchRequests: count(u.server_tool_use?.web_search_requests),
   })
 }
 

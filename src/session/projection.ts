@@ -2,6 +2,7 @@
  * Block projection: the one place that defines the JSON shape of a content block as it is hashed.
  * Field names follow tapes' `llm.ContentBlock` so conversations without harness noise hash alike.
  */
+import { hash } from 'node:crypto'
 import type { ContentBlock } from '../providers/types.js'
 import { projectText } from './text-projection.js'
 
@@ -13,7 +14,12 @@ interface ProjectedBase {
 export type ProjectedBlock =
   | (ProjectedBase & { type: 'text'; text: string })
   | (ProjectedBase & { type: 'thinking'; thinking: string })
-  | (ProjectedBase & { type: 'image'; image_url?: string; image_base64?: string; media_type?: string })
+  | (ProjectedBase & {
+      type: 'image'
+      image_url?: string
+      image_base64?: string
+      media_type?: string
+    } & Partial<PayloadReference>)
   | (ProjectedBase & { type: 'tool_use'; tool_use_id?: string; tool_name?: string; tool_input?: unknown })
   | (ProjectedBase & {
       type: 'tool_result'
@@ -22,6 +28,24 @@ export type ProjectedBlock =
       /** Non-text parts of a tool result (images…), projected the same way. */
       content?: ProjectedBlock[]
     })
+  | (ProjectedBase & {
+      type: 'document'
+      document_url?: string
+      document_base64?: string
+      document_text?: string
+      file_id?: string
+      media_type?: string
+      title?: string
+    } & Partial<PayloadReference>)
+
+/** Stands for a base64 payload too large to keep inline: the SHA-256 (hex) and length of its bytes. */
+export interface PayloadReference {
+  sha256: string
+  bytes: number
+}
+
+/** Base64 payloads longer than this (in characters) are hashed and stored as a PayloadReference. */
+export const INLINE_PAYLOAD_MAX = 8 * 1024
 
 /** The hashed body of one node (everything but the parent link). */
 export interface ProjectedMessage {
@@ -58,6 +82,18 @@ export function pruneZeroValues(value: unknown): unknown {
     }
   }
   return empty ? undefined : out
+}
+
+/** The decoded bytes' reference; the same file hashes alike however its base64 was wrapped. */
+function payloadReference(base64: string): PayloadReference {
+  const bytes = Buffer.from(base64, 'base64')
+  return { sha256: hash('sha256', bytes, 'hex'), bytes: bytes.length }
+}
+
+/** A base64 payload as its inline field, or as a reference when it is large. */
+function payloadFields(field: string, base64: string | undefined): Record<string, string> | PayloadReference {
+  if (!base64) return {}
+  return base64.length > INLINE_PAYLOAD_MAX ? payloadReference(base64) : { [field]: base64 }
 }
 
 /** Tool output as one string: text parts joined with "\n" (tapes' Anthropic rule), then projected. */
@@ -102,11 +138,25 @@ function projectBlock(block: ContentBlock): ProjectedBlock | null {
     case 'image': {
       const out: Building<'image'> = { type: 'image' }
       if (block.url) out.image_url = block.url
-      if (block.data) out.image_base64 = block.data
+      Object.assign(out, payloadFields('image_base64', block.data))
       if (block.mediaType) out.media_type = block.mediaType
       out.is_error = false
       return out as BlockOf<'image'>
     }
+    case 'document': {
+      const out: Building<'document'> = { type: 'document' }
+      if (block.url) out.document_url = block.url
+      Object.assign(out, payloadFields('document_base64', block.data))
+      if (block.text) out.document_text = block.text
+      if (block.fileId) out.file_id = block.fileId
+      if (block.mediaType) out.media_type = block.mediaType
+      if (block.title) out.title = block.title
+      out.is_error = false
+      return out as BlockOf<'document'>
+    }
+    case 'redacted_thinking':
+      // Encrypted reasoning is opaque like a signature: nothing in it to hash.
+      return null
     case 'tool_use': {
       const out: Building<'tool_use'> = { type: 'tool_use' }
       if (block.id) out.tool_use_id = block.id

@@ -225,6 +225,9 @@ describe('anthropic.messages response', () => {
       cacheReadTokens: 1000,
       cacheCreationTokens: 200,
       reasoningTokens: 30,
+      cacheCreation5mTokens: null,
+      cacheCreation1hTokens: null,
+      webSearchRequests: null,
       status: 'reported',
     })
   })

@@ -148,6 +148,6 @@ describe('ollama responses', () => {
       usage: { inputTokens: 5, outputTokens: 2 },
     })
     const err = respond('ollama.chat', jsonBody({ error: "model 'x' not found" }), 'application/json', 404)
-    expect(err.error).toEqual({ type: null, message: "model 'x' not found" })
+    expect(err.error).toEqual({ type: 'http_404', message: "model 'x' not found" })
   })
 })

@@ -295,6 +295,6 @@ describe('openai.chat response', () => {
 
   it('keeps a non-JSON error body as the message', () => {
     const r = respond('openai.chat', Buffer.from('<html>502 Bad Gateway</html>'), 'text/html', 502)
-    expect(r.error).toEqual({ type: null, message: '<html>502 Bad Gateway</html>' })
+    expect(r.error).toEqual({ type: 'http_502', message: '<html>502 Bad Gateway</html>' })
   })
 })
