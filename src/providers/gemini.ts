@@ -1,8 +1,8 @@
 /**
  * Google Gemini generateContent and streamGenerateContent (.../models/{model}:method). The model
  * and the stream flag come from the path. A streamed response is a JSON array of
- * GenerateContentResponse objects (or SSE with alt=sse); each one carries the next parts of the
- * first candidate and the usage so far (last one wins). Terminal: the last chunk has a finishReason.
+ * GenerateContentResponse objects (or SSE with alt=sse); each one carries the next parts of every
+ * candidate and the usage so far (last one wins). Terminal: the last chunk has a finishReason.
  */
 import { z } from 'zod'
 import { BlockAssembler } from './content.js'
@@ -155,8 +155,22 @@ function parseRequest(body: unknown, path: string): RequestParseResult {
 }
 
 function createReducer(mode: 'json' | 'stream'): StreamReducer {
-  const blocks = new BlockAssembler()
+  // By candidate index (candidateCount > 1); the first candidate is the turn's answer.
+  const candidates = new Map<number, BlockAssembler>()
   const state = new ResponseState()
+
+  function pushParts(blocks: BlockAssembler, parts: Part[]): void {
+    for (const p of parts) {
+      if (p.thought && typeof p.text === 'string') {
+        blocks.thinking(p.text)
+        if (p.thoughtSignature) blocks.thinkingSignature(p.thoughtSignature)
+      } else if (typeof p.text === 'string') blocks.text(p.text)
+      else {
+        const block = partToBlock(p)
+        if (block) blocks.block(block)
+      }
+    }
+  }
 
   return {
     push(_event, value) {
@@ -168,23 +182,29 @@ function createReducer(mode: 'json' | 'stream'): StreamReducer {
       state.model ??= chunk.modelVersion ?? null
       if (chunk.usageMetadata) state.usage = geminiUsage(chunk.usageMetadata)
       if (chunk.promptFeedback?.blockReason) state.stopReason = chunk.promptFeedback.blockReason
-      // candidateCount > 1: only the first candidate is the turn's answer.
-      const candidate = chunk.candidates?.find((c) => (c.index ?? 0) === 0)
-      for (const p of candidate?.content?.parts ?? []) {
-        if (p.thought && typeof p.text === 'string') {
-          blocks.thinking(p.text)
-          if (p.thoughtSignature) blocks.thinkingSignature(p.thoughtSignature)
-        } else if (typeof p.text === 'string') blocks.text(p.text)
-        else {
-          const block = partToBlock(p)
-          if (block) blocks.block(block)
+      let finished = false
+      for (const [position, candidate] of (chunk.candidates ?? []).entries()) {
+        const index = candidate.index ?? position
+        let blocks = candidates.get(index)
+        if (!blocks) {
+          blocks = new BlockAssembler()
+          candidates.set(index, blocks)
+        }
+        pushParts(blocks, candidate.content?.parts ?? [])
+        if (candidate.finishReason) {
+          finished = true
+          // The turn's stop reason is the first candidate's.
+          if (index === 0) state.stopReason = candidate.finishReason
         }
       }
-      if (candidate?.finishReason) state.stopReason = candidate.finishReason
-      state.terminal =
-        mode === 'json' || Boolean(candidate?.finishReason) || Boolean(chunk.promptFeedback?.blockReason)
+      state.terminal = mode === 'json' || finished || Boolean(chunk.promptFeedback?.blockReason)
     },
-    finish: () => state.finish(blocks.build()),
+    finish() {
+      const [first = [], ...others] = [...candidates.keys()]
+        .sort((a, b) => a - b)
+        .map((index) => candidates.get(index)!.build())
+      return state.finish(first, others)
+    },
   }
 }
 

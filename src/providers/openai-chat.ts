@@ -159,41 +159,69 @@ function plainChunk(value: unknown): Chunk | null {
   return value as Chunk
 }
 
-function createReducer(mode: 'json' | 'stream'): StreamReducer {
-  const blocks = new BlockAssembler()
-  const tools = new Map<number, PendingToolCall>()
-  const state = new ResponseState()
+/** One choice's content as it streams: text and reasoning runs, and tool calls by their index. */
+class ChoiceAssembler {
+  private readonly blocks = new BlockAssembler()
+  private readonly tools = new Map<number, PendingToolCall>()
 
-  function addToolCalls(calls: z.infer<typeof toolCall>[]): void {
+  push(part: z.infer<typeof messagePart>): void {
+    this.blocks.thinking(part.reasoning_content ?? part.reasoning)
+    this.blocks.text(part.content)
+    this.blocks.text(part.refusal)
+    if (part.tool_calls) this.addToolCalls(part.tool_calls)
+  }
+
+  build(): ContentBlock[] {
+    for (const index of [...this.tools.keys()].sort((a, b) => a - b)) {
+      const call = this.tools.get(index)!
+      this.blocks.block({
+        type: 'tool_use',
+        id: call.id,
+        name: call.name,
+        input: parseToolArguments(call.args.join('')),
+      })
+    }
+    return this.blocks.build()
+  }
+
+  private addToolCalls(calls: z.infer<typeof toolCall>[]): void {
     calls.forEach((call, position) => {
       const index = call.index ?? position
-      let pending = tools.get(index)
+      let pending = this.tools.get(index)
       if (!pending) {
         pending = { id: '', name: '', args: [] }
-        tools.set(index, pending)
+        this.tools.set(index, pending)
       }
       if (call.id) pending.id = call.id
       if (call.function?.name) pending.name += call.function.name
       if (call.function?.arguments) pending.args.push(call.function.arguments)
     })
   }
+}
+
+function createReducer(mode: 'json' | 'stream'): StreamReducer {
+  // By choice index; n > 1 completions interleave their choices' deltas.
+  const choices = new Map<number, ChoiceAssembler>()
+  const state = new ResponseState()
 
   function pushChunk(chunk: Chunk): void {
     if (chunk.error != null) state.error = errorFromBody(chunk)
     state.id ??= chunk.id ?? null
     state.model ??= chunk.model ?? null
     if (chunk.usage) state.usage = openAiChatUsage(chunk.usage)
-    // n > 1 completions: only the first choice is the turn's answer.
-    for (const choice of chunk.choices ?? []) {
-      if ((choice.index ?? 0) !== 0) continue
+    for (const [position, choice] of (chunk.choices ?? []).entries()) {
+      const index = choice.index ?? position
       const part = choice.delta ?? choice.message
       if (part) {
-        blocks.thinking(part.reasoning_content ?? part.reasoning)
-        blocks.text(part.content)
-        blocks.text(part.refusal)
-        if (part.tool_calls) addToolCalls(part.tool_calls)
+        let assembler = choices.get(index)
+        if (!assembler) {
+          assembler = new ChoiceAssembler()
+          choices.set(index, assembler)
+        }
+        assembler.push(part)
       }
-      if (choice.finish_reason) state.stopReason = choice.finish_reason
+      // The turn's stop reason is the first choice's.
+      if (choice.finish_reason && index === 0) state.stopReason = choice.finish_reason
     }
     if (mode === 'json') state.terminal = true
   }
@@ -213,16 +241,10 @@ function createReducer(mode: 'json' | 'stream'): StreamReducer {
       if (parsed.success) pushChunk(parsed.data)
     },
     finish() {
-      for (const index of [...tools.keys()].sort((a, b) => a - b)) {
-        const call = tools.get(index)!
-        blocks.block({
-          type: 'tool_use',
-          id: call.id,
-          name: call.name,
-          input: parseToolArguments(call.args.join('')),
-        })
-      }
-      return state.finish(blocks.build())
+      const [first = [], ...others] = [...choices.keys()]
+        .sort((a, b) => a - b)
+        .map((index) => choices.get(index)!.build())
+      return state.finish(first, others)
     },
   }
 }

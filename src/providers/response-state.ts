@@ -4,7 +4,7 @@
  */
 import type { ErrorInfo } from './errors.js'
 import type { ReducedStream } from './provider.js'
-import type { ContentBlock, Usage } from './types.js'
+import type { ContentBlock, Message, Usage } from './types.js'
 import { missingUsage } from './usage.js'
 
 export class ResponseState {
@@ -15,11 +15,27 @@ export class ResponseState {
   error: ErrorInfo | null = null
   terminal = false
 
-  /** The reduced response; no content means no message (an error, or nothing streamed). */
-  finish(content: ContentBlock[]): ReducedStream {
+  /**
+   * Whether a response was produced even without content: it ended (terminal event or stop reason)
+   * without an error, as when every output token went to hidden reasoning.
+   */
+  private get answered(): boolean {
+    return this.error === null && (this.terminal || this.stopReason !== null)
+  }
+
+  /**
+   * The reduced response. `content` is the first choice's; `alternatives` the other choices' in
+   * index order. No content and no answer means no message (an error, or nothing streamed).
+   */
+  finish(content: ContentBlock[], alternatives: ContentBlock[][] = []): ReducedStream {
+    const message: Message | null =
+      content.length > 0 || this.answered || alternatives.length > 0 ? { role: 'assistant', content } : null
     return {
       response: {
-        message: content.length > 0 ? { role: 'assistant', content } : null,
+        message,
+        ...(alternatives.length > 0
+          ? { alternatives: alternatives.map((blocks): Message => ({ role: 'assistant', content: blocks })) }
+          : {}),
         model: this.model,
         stopReason: this.stopReason,
         providerResponseId: this.id,

@@ -103,8 +103,17 @@ export interface Usage {
 }
 
 export interface ParsedResponse {
-  /** The assembled assistant message, or null when nothing was produced (errors). */
+  /**
+   * The assembled assistant message (the first choice or candidate), or null when no response was
+   * produced (errors, a stream cut before anything arrived). A response that produced no content
+   * (every token spent on reasoning) is a message with empty content, not null.
+   */
   message: Message | null
+  /**
+   * The other choices (OpenAI `n` > 1) or candidates (Gemini `candidateCount` > 1), in index order
+   * after the first; absent when there is one. stopReason is the first choice's.
+   */
+  alternatives?: Message[]
   model: string | null
   stopReason: string | null
   providerResponseId: string | null

@@ -116,6 +116,7 @@ export function buildTurn(exchange: Exchange, options: TurnBuildOptions): TurnBu
     nodes: options.storeContent ? chain.nodes : contentFree(chain.nodes),
     requestLeafHash: chain.requestLeafHash,
     responseHash: chain.responseHash,
+    choiceHashes: chain.choiceHashes,
     providerResponseId: parsed.providerResponseId,
     errorType: parsed.error?.type ?? null,
     errorMessage: parsed.error?.message ?? null,

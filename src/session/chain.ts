@@ -15,7 +15,7 @@ import {
 import type { ChainNode } from './turn.js'
 
 export interface ChainResult {
-  /** Root first, parent before child: [system], request messages, [response]. */
+  /** Root first, parent before child: [system], request messages, [response], [other choices]. */
   nodes: ChainNode[]
   /** The first node: the system prompt, or the first message when there is no system prompt. */
   rootHash: string | null
@@ -26,6 +26,11 @@ export interface ChainResult {
   conversationHash: string | null
   requestLeafHash: string | null
   responseHash: string | null
+  /**
+   * Every choice's node in index order (the first is responseHash), each a child of the request
+   * leaf; null when the response has one choice or none.
+   */
+  choiceHashes: string[] | null
 }
 
 /** Hashes an already projected node body under a parent: sha256 of RFC 8785 JSON, lowercase hex. */
@@ -65,10 +70,28 @@ export function buildChain(request: ParsedRequest, response: ParsedResponse | nu
   const requestLeafHash = nodes.at(-1)?.hash ?? null
   const conversationHash = (nodes[systemCount] ?? nodes[0])?.hash ?? null
 
+  // An answer with empty content (all tokens spent on hidden reasoning) is still a node.
   const responseMessage = response?.message ?? null
   const responseHash = responseMessage
     ? append(responseMessage.role, projectBlocks(responseMessage.content)).hash
     : null
+  let choiceHashes: string[] | null = null
+  if (responseHash !== null && response?.alternatives?.length) {
+    choiceHashes = [responseHash]
+    for (const alternative of response.alternatives) {
+      const node = nodeOf(requestLeafHash, alternative.role, projectBlocks(alternative.content))
+      // Two choices can say the same thing: one node, listed twice.
+      if (!nodes.some((n) => n.hash === node.hash)) nodes.push(node)
+      choiceHashes.push(node.hash)
+    }
+  }
 
-  return { nodes, rootHash: nodes[0]?.hash ?? null, conversationHash, requestLeafHash, responseHash }
+  return {
+    nodes,
+    rootHash: nodes[0]?.hash ?? null,
+    conversationHash,
+    requestLeafHash,
+    responseHash,
+    choiceHashes,
+  }
 }

@@ -59,6 +59,11 @@ export interface Turn {
   nodes: ChainNode[]
   requestLeafHash: string | null
   responseHash: string | null
+  /**
+   * With several choices (OpenAI `n`, Gemini `candidateCount`): every choice's response node in index
+   * order, the first being responseHash. Absent or null: one choice (and turns spooled before it).
+   */
+  choiceHashes?: string[] | null
   providerResponseId: string | null
   errorType: string | null
   errorMessage: string | null

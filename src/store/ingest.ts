@@ -315,6 +315,7 @@ async function insertTurns(tx: SqlSession, round: TurnRow[], nodes: Buffer | str
         turn.ttftMs === null ? null : Math.round(turn.ttftMs),
         turn.requestLeafHash,
         turn.responseHash,
+        turn.choiceHashes ?? null,
         storableText(turn.providerResponseId),
         storableText(turn.errorType),
         storableText(turn.errorMessage),
@@ -351,8 +352,8 @@ async function insertTurns(tx: SqlSession, round: TurnRow[], nodes: Buffer | str
        INSERT INTO turns (org_id, session_id, id, turn_index, request_id, thread_id, provider, api, model,
                           response_model, status_code, is_streaming, is_complete, stop_reason, input_tokens,
                           output_tokens, cache_read_tokens, cache_creation_tokens, reasoning_tokens, usage_status,
-                          cost_usd, latency_ms, ttft_ms, request_leaf_hash, response_hash, provider_response_id,
-                          error_type, error_message, started_at, loop_hash)
+                          cost_usd, latency_ms, ttft_ms, request_leaf_hash, response_hash, choice_hashes,
+                          provider_response_id, error_type, error_message, started_at, loop_hash)
        VALUES ${turnTuples.join(', ')}
        ON CONFLICT (org_id, request_id) DO NOTHING
        RETURNING org_id, session_id

@@ -422,6 +422,8 @@ export interface TurnRecord {
   startedAt: string
   requestLeafHash: string | null
   responseHash: string | null
+  /** Every choice's response node in index order (the first is responseHash); null with one choice. */
+  choiceHashes: string[] | null
   providerResponseId: string | null
   /** An HTTP status >= 400 or an error the provider reported (the same rule as the session's error_count). */
   isError: boolean
@@ -453,6 +455,7 @@ interface TurnRow {
   started_at: string
   request_leaf_hash: string | null
   response_hash: string | null
+  choice_hashes: string[] | null
   provider_response_id: string | null
   error_type: string | null
   error_message: string | null
@@ -490,6 +493,7 @@ function toTurn(row: TurnRow): TurnRecord {
     startedAt: row.started_at,
     requestLeafHash: row.request_leaf_hash,
     responseHash: row.response_hash,
+    choiceHashes: row.choice_hashes,
     providerResponseId: row.provider_response_id,
     isError: hasError || (row.status_code !== null && Number(row.status_code) >= 400),
     error: hasError ? { type: row.error_type, message: row.error_message } : null,
@@ -527,7 +531,7 @@ export async function getTurns(
             output_tokens::float8 AS output_tokens, cache_read_tokens::float8 AS cache_read_tokens,
             cache_creation_tokens::float8 AS cache_creation_tokens, reasoning_tokens::float8 AS reasoning_tokens,
             usage_status, cost_usd::float8 AS cost_usd, latency_ms, ttft_ms, ${iso('started_at')} AS started_at,
-            request_leaf_hash, response_hash, provider_response_id, error_type, error_message
+            request_leaf_hash, response_hash, choice_hashes, provider_response_id, error_type, error_message
      FROM turns WHERE org_id = $1 AND session_id = $2 AND turn_index > $3
      ORDER BY turn_index LIMIT ${limit + 1}`,
     [orgId, sessionId, options.afterIndex ?? -1],
@@ -629,8 +633,9 @@ export async function getTranscript(
     turn_index: number
     request_leaf_hash: string | null
     response_hash: string | null
+    choice_hashes: string[] | null
   }>(
-    `SELECT turn_index, request_leaf_hash, response_hash FROM turns
+    `SELECT turn_index, request_leaf_hash, response_hash, choice_hashes FROM turns
      WHERE org_id = $1 AND session_id = $2 ORDER BY turn_index`,
     [orgId, sessionId],
   )
@@ -638,6 +643,7 @@ export async function getTranscript(
   for (const turn of turns) {
     if (turn.response_hash) leaves.add(turn.response_hash)
     if (turn.request_leaf_hash) leaves.add(turn.request_leaf_hash)
+    for (const hash of turn.choice_hashes ?? []) leaves.add(hash)
   }
   const nodes = await chainNodes(db, orgId, [...leaves])
   return buildTranscript(
@@ -646,6 +652,7 @@ export async function getTranscript(
       turnIndex: Number(t.turn_index),
       requestLeafHash: t.request_leaf_hash,
       responseHash: t.response_hash,
+      choiceHashes: t.choice_hashes,
     })),
     nodes.map((n) => ({ hash: n.hash, parentHash: n.parent_hash, role: n.role, content: n.content })),
   )
@@ -655,6 +662,8 @@ export interface TranscriptTurnInput {
   turnIndex: number
   requestLeafHash: string | null
   responseHash: string | null
+  /** All choices' response nodes when there were several (the first is responseHash). */
+  choiceHashes?: string[] | null
 }
 
 export interface TranscriptNodeInput {
@@ -690,25 +699,29 @@ export function buildTranscript(
   }
   // firstTurn: the lowest turn index whose chain contains the node. Turns come in index order, so
   // a walk up stops at the first node an earlier turn already claimed (its ancestors are claimed too).
+  // claimOrder breaks ties within a turn: its answer before its other choices.
   const firstTurn = new Map<string, number>()
+  const claimOrder = new Map<string, number>()
   const turnsWithoutMessages: number[] = []
   for (const turn of turns) {
-    if (turn.responseHash) messages.get(turn.responseHash)?.responseOf.push(turn.turnIndex)
+    const choices = turn.choiceHashes ?? (turn.responseHash ? [turn.responseHash] : [])
+    for (const hash of new Set(choices)) messages.get(hash)?.responseOf.push(turn.turnIndex)
     if (turn.requestLeafHash) messages.get(turn.requestLeafHash)?.requestOf.push(turn.turnIndex)
     if (!turn.responseHash && !turn.requestLeafHash) turnsWithoutMessages.push(turn.turnIndex)
     // From the request leaf too: the response node may be the one that is not stored.
-    for (const leaf of [turn.responseHash, turn.requestLeafHash]) {
+    for (const leaf of [turn.responseHash, turn.requestLeafHash, ...choices]) {
       for (
         let hash = leaf;
         hash && byHash.has(hash) && !firstTurn.has(hash);
         hash = byHash.get(hash)!.parentHash
       ) {
         firstTurn.set(hash, turn.turnIndex)
+        claimOrder.set(hash, claimOrder.size)
       }
     }
   }
   const order = (a: string, b: string): number =>
-    (firstTurn.get(a) ?? 0) - (firstTurn.get(b) ?? 0) || (a < b ? -1 : a > b ? 1 : 0)
+    (firstTurn.get(a) ?? 0) - (firstTurn.get(b) ?? 0) || (claimOrder.get(a) ?? 0) - (claimOrder.get(b) ?? 0)
   const children = new Map<string, string[]>()
   const roots: string[] = []
   for (const hash of firstTurn.keys()) {
@@ -795,7 +808,8 @@ export async function deleteSession(driver: Driver, orgId: string, id: string): 
        ),
        up(hash, session_id) AS (
          SELECT e.hash, t.session_id
-         FROM turns t CROSS JOIN LATERAL (VALUES (t.request_leaf_hash), (t.response_hash)) AS e(hash)
+         FROM turns t CROSS JOIN LATERAL
+           unnest(ARRAY[t.request_leaf_hash, t.response_hash] || COALESCE(t.choice_hashes, '{}')) AS e(hash)
          WHERE t.org_id = $1 AND t.session_id <> $2 AND e.hash IN (SELECT hash FROM down)
          UNION
          SELECT n.parent_hash, up.session_id FROM up JOIN nodes n ON n.org_id = $1 AND n.hash = up.hash

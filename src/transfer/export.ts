@@ -44,12 +44,13 @@ async function readTurns(tx: SqlSession, orgId: string, sessionId: string) {
   return rows.map(({ row }) => turnRowSchema.parse(pick(row, TURN_COLUMNS)))
 }
 
-/** Every node on the chains of the turns' request leaves and responses, walked up inside the org. */
+/** Every node on the chains of the turns' request leaves and responses (every choice), walked up inside the org. */
 async function readNodes(tx: SqlSession, orgId: string, sessionId: string) {
   const { rows } = await tx.query<{ row: Record<string, unknown> }>(
     `WITH RECURSIVE up(hash) AS (
        SELECT e.hash FROM turns t
-       CROSS JOIN LATERAL (VALUES (t.request_leaf_hash), (t.response_hash)) AS e(hash)
+       CROSS JOIN LATERAL
+         unnest(ARRAY[t.request_leaf_hash, t.response_hash] || COALESCE(t.choice_hashes, '{}')) AS e(hash)
        WHERE t.org_id = $1 AND t.session_id = $2 AND e.hash IS NOT NULL
        UNION
        SELECT n.parent_hash FROM up JOIN nodes n ON n.org_id = $1 AND n.hash = up.hash

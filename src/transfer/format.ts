@@ -86,6 +86,8 @@ export const turnRowSchema = z.strictObject({
   ttft_ms: z.number().int().nullable(),
   request_leaf_hash: text,
   response_hash: text,
+  /** Absent in documents written before choices were recorded. */
+  choice_hashes: z.array(z.string()).nullable().optional(),
   provider_response_id: text,
   error_type: text,
   error_message: text,

@@ -437,5 +437,48 @@ export function registerQueriesContract(driverName: string, open: () => Promise<
       ])
       expect(await deleteSession(store().driver, orgId, first.sessionId)).toBeNull()
     })
+
+    describe('several choices', () => {
+      const orgId = randomUUID()
+
+      it('lists every choice on the turn and shows the other choices as forks of the request', async () => {
+        const answer = chain(['pick a colour', 'red'])
+        const [request, first] = answer as [(typeof answer)[0], (typeof answer)[0]]
+        const other = {
+          hash: `${first.hash}-blue`,
+          parentHash: request.hash,
+          role: 'assistant',
+          content: null,
+        }
+        const otherContent = { type: 'message', role: 'assistant', content: [{ type: 'text', text: 'blue' }] }
+        const committed = await store().ingest(
+          makeTurn({
+            envelope: { orgId, harnessSessionId: 'choices' },
+            nodes: [...answer, { ...other, content: otherContent }],
+            requestLeafHash: request.hash,
+            responseHash: first.hash,
+            choiceHashes: [first.hash, other.hash],
+          }),
+        )
+        const page = await getTurns(store().driver, orgId, committed.sessionId)
+        expect(page?.turns[0]?.choiceHashes).toEqual([first.hash, other.hash])
+        const transcript = await getTranscript(store().driver, orgId, committed.sessionId)
+        expect(transcript?.branches.map((b) => b.messages.map((m) => [m.hash, m.responseOf]))).toEqual([
+          [
+            [request.hash, []],
+            [first.hash, [0]],
+          ],
+          [[other.hash, [0]]],
+        ])
+        expect(transcript?.branches[1]).toMatchObject({ forkOf: 0, forkAfterHash: request.hash })
+      })
+
+      it('has no choice list on a turn with one choice', async () => {
+        const committed = await store().ingest(makeTurn({ envelope: { orgId, harnessSessionId: 'one' } }))
+        expect(
+          (await getTurns(store().driver, orgId, committed.sessionId))?.turns[0]?.choiceHashes,
+        ).toBeNull()
+      })
+    })
   })
 }

@@ -88,3 +88,30 @@ describe('hashNode', () => {
     expect(a.hash).toMatch(/^[0-9a-f]{64}$/)
   })
 })
+
+describe('buildChain with several choices', () => {
+  it('makes every choice a child of the request leaf and lists them in index order', () => {
+    const response = {
+      ...parsedResponse(assistant('one')),
+      alternatives: [assistant('two'), assistant('one')],
+    }
+    const chain = buildChain(parsedRequest({ messages: [user('q')] }), response)
+    const leaf = chain.requestLeafHash
+    expect(chain.choiceHashes).toHaveLength(3)
+    expect(chain.choiceHashes![0]).toBe(chain.responseHash)
+    // A choice that says what the first said is the same node, listed twice but stored once.
+    expect(chain.choiceHashes![2]).toBe(chain.responseHash)
+    expect(chain.nodes.map((n) => n.parentHash)).toEqual([null, leaf, leaf])
+    expect(chain.nodes[2]!.hash).toBe(chain.choiceHashes![1])
+  })
+
+  it('has no choice list with one choice, and an empty answer is still a node', () => {
+    const chain = buildChain(
+      parsedRequest({ messages: [user('q')] }),
+      parsedResponse({ role: 'assistant', content: [] }),
+    )
+    expect(chain.choiceHashes).toBeNull()
+    expect(chain.responseHash).not.toBeNull()
+    expect(chain.nodes.at(-1)!.content).toEqual({ type: 'message', role: 'assistant', content: [] })
+  })
+})
