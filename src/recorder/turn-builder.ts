@@ -117,6 +117,7 @@ export function buildTurn(exchange: Exchange, options: TurnBuildOptions): TurnBu
     requestLeafHash: chain.requestLeafHash,
     responseHash: chain.responseHash,
     providerResponseId: parsed.providerResponseId,
+    previousResponseId: parsedRequest.value.hints.previousResponseId ?? null,
     errorType: parsed.error?.type ?? null,
     errorMessage: parsed.error?.message ?? null,
     loopHash: loopHash(parsedRequest.value),
