@@ -118,6 +118,7 @@ export function buildTurn(exchange: Exchange, options: TurnBuildOptions): TurnBu
     responseHash: chain.responseHash,
     choiceHashes: chain.choiceHashes,
     providerResponseId: parsed.providerResponseId,
+    previousResponseId: parsedRequest.value.hints.previousResponseId ?? null,
     errorType: parsed.error?.type ?? null,
     errorMessage: parsed.error?.message ?? null,
     loopHash: loopHash(parsedRequest.value),

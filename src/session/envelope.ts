@@ -6,16 +6,11 @@ import { createHash } from 'node:crypto'
 import type { HeaderMap } from '../extproc/exchange.js'
 import type { BodySessionHints } from '../providers/types.js'
 import type { EnvelopeOptions } from './envelope-options.js'
-import {
-  BODY_SESSION_HINTS,
-  harnessFromUserAgent,
-  NATIVE_SESSION_HEADERS,
-  threadCandidate,
-} from './harness.js'
+import { BODY_SESSION_HINTS, harnessFromUserAgent, headerSignals } from './harness.js'
 import { checkIdentifier, rejection } from './identifiers.js'
 import { type EnvoyMetadata, resolveIdentity } from './identity.js'
 import { readTapesHeaders, TAPES_HEADERS } from './tapes-headers.js'
-import type { SessionEnvelope } from './turn.js'
+import type { SessionEnvelope, SessionKey } from './turn.js'
 
 /** Length of a synthetic harness_session_id: 16 hex chars (64 bits), as tapes. */
 export const SYNTHETIC_ID_LENGTH = 16
@@ -57,7 +52,7 @@ function chooseSessionId(
 ): SessionIdChoice | null {
   const candidates = [
     { source: `header:${TAPES_HEADERS.harnessSessionId}`, value: tapesSessionId ?? undefined, implied: null },
-    ...NATIVE_SESSION_HEADERS.map(({ header, harnessId }) => ({
+    ...headerSignals('session').map(({ header, harnessId }) => ({
       source: `header:${header}`,
       value: headers[header],
       implied: harnessId,
@@ -67,6 +62,24 @@ function chooseSessionId(
   for (const { source, value, implied } of candidates) {
     const id = validId(source, value, rejected)
     if (id !== null) return { harnessSessionId: id, sessionSource: source, impliedHarnessId: implied }
+  }
+  return null
+}
+
+/** The first valid thread id that is not the session's own id (Codex repeats it on the main thread). */
+function chooseThreadId(headers: HeaderMap, sessionId: string, rejected: string[]): string | null {
+  for (const { header } of headerSignals('thread')) {
+    const id = validId(`header:${header}`, headers[header], rejected)
+    if (id !== null && id !== sessionId) return id
+  }
+  return null
+}
+
+/** The parent session a harness header names, keyed by the harness the header implies. */
+function headerParent(headers: HeaderMap, childHarnessId: string, rejected: string[]): SessionKey | null {
+  for (const { header, harnessId } of headerSignals('parent')) {
+    const id = validId(`header:${header}`, headers[header], rejected)
+    if (id !== null) return { harnessId: harnessId ?? childHarnessId, harnessSessionId: id }
   }
   return null
 }
@@ -92,7 +105,6 @@ export function resolveEnvelope(
     impliedHarnessId: null,
   }
   const harnessId = tapes.harnessId ?? userAgent?.harnessId ?? chosen.impliedHarnessId ?? 'unknown'
-  const thread = threadCandidate(headers)
 
   const envelope: SessionEnvelope = {
     orgId: identity.orgId,
@@ -106,9 +118,9 @@ export function resolveEnvelope(
     // Without a parent harness id the parent is looked up in the child's harness (tapes' rule).
     parent: tapes.parentHarnessSessionId
       ? { harnessId: tapes.parentHarnessId ?? harnessId, harnessSessionId: tapes.parentHarnessSessionId }
-      : null,
+      : headerParent(headers, harnessId, rejected),
     harnessMetadata: tapes.metadata ?? {},
-    threadId: thread ? validId(`header:${thread.header}`, thread.value, rejected) : null,
+    threadId: chooseThreadId(headers, chosen.harnessSessionId, rejected),
     endSession: headers[options.sessionEndHeader]?.trim().toLowerCase() === 'true',
   }
   return { envelope, rejected }

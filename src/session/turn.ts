@@ -65,6 +65,11 @@ export interface Turn {
    */
   choiceHashes?: string[] | null
   providerResponseId: string | null
+  /**
+   * The response this request continues (Responses `previous_response_id`): a turn whose session is
+   * synthetic joins the session of the turn that produced it (src/store/ingest.ts). Absent: none.
+   */
+  previousResponseId?: string | null
   errorType: string | null
   errorMessage: string | null
   /**

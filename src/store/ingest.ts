@@ -9,6 +9,7 @@ import { advanceLoopRun, type LoopRun } from '../loop/loop-run.js'
 import type { SessionKey, Turn } from '../session/turn.js'
 import type { SqlSession } from './driver.js'
 import { storableJson, storableText } from './pg-text.js'
+import { joinPreviousResponses } from './previous-response.js'
 
 export interface IngestResult {
   sessionId: string
@@ -397,10 +398,12 @@ async function insertTurns(tx: SqlSession, round: TurnRow[], nodes: Buffer | str
  */
 export async function ingestTurnsInTransaction(
   tx: SqlSession,
-  items: readonly IngestTurn[],
+  given: readonly IngestTurn[],
   newId: () => string,
   options: IngestOptions,
 ): Promise<IngestResult[]> {
+  // Before anything groups turns by session: a continuation may move to another session.
+  const items = await joinPreviousResponses(tx, given)
   const committed = options.lookupFirst
     ? await findCommittedTurns(
         tx,

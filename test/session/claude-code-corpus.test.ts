@@ -12,7 +12,7 @@ import { detectApi, parseRequest, parseResponse } from '../../src/providers/inde
 import { buildChain, type ChainResult } from '../../src/session/chain.js'
 import { resolveEnvelope } from '../../src/session/envelope.js'
 import { DEFAULT_ENVELOPE_OPTIONS } from '../../src/session/envelope-options.js'
-import { NATIVE_SESSION_HEADERS } from '../../src/session/harness.js'
+import { HEADER_SIGNALS } from '../../src/session/harness.js'
 
 const CORPUS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/corpus')
 const present = existsSync(path.join(CORPUS, 'anthropic-claudecode-session-turn01'))
@@ -64,11 +64,7 @@ function parse(requestPath: string, body: unknown) {
   return parsed.value
 }
 
-const SESSION_HEADERS = new Set<string>([
-  ...NATIVE_SESSION_HEADERS.map(({ header }) => header),
-  'x-claude-code-agent-id',
-  'thread-id',
-])
+const SESSION_HEADERS = new Set<string>(HEADER_SIGNALS.map(({ header }) => header))
 const withoutSessionHeaders = (headers: HeaderMap, keepNative: boolean): HeaderMap =>
   Object.fromEntries(
     Object.entries(headers).filter(
@@ -160,6 +156,10 @@ describe.skipIf(!present)('the recorded Claude Code session', () => {
     expect(new Set(envelopes.map(sessionKey))).toEqual(new Set([`claude/${SESSION_ID}`]))
     expect(new Set(envelopes.map((e) => e.sessionSource))).toEqual(
       new Set(['header:x-claude-code-session-id']),
+    )
+    // The subagent shares the session as its own thread, named by x-claude-code-agent-id.
+    expect(envelopes.map((e) => e.threadId)).toEqual(
+      calls.map((c) => (SUBAGENT_CALLS.includes(c.index) ? 'a0c0778e223db598c' : null)),
     )
   })
 

@@ -61,6 +61,10 @@ describe('resolveEnvelope: session id', () => {
     ['conversation_id', 'codex_cli_rs/0.20.0', 'codex'],
     ['agent-session-id', 'goose/1.9.0', 'goose'],
     ['x-opencode-session', 'opencode/0.15.0', 'opencode'],
+    ['x-opencode-session-id', 'opencode/1.18.0', 'opencode'],
+    ['x-session-affinity', 'opencode/1.1.53', 'opencode'],
+    ['x-amp-thread-id', 'node', 'amp'],
+    ['x-session-id', 'GeminiCLI/0.9.0/gemini-2.5-pro (linux; x64; terminal)', 'gemini-cli'],
     ['x-qwen-code-session-id', 'QwenCode/0.1.0 (linux; x64)', 'qwen-code'],
     ['helicone-session-id', 'python-httpx/0.27', 'unknown'],
     ['x-litellm-session-id', 'curl/8.0', 'unknown'],
@@ -173,7 +177,19 @@ describe('resolveEnvelope: threads', () => {
   it('takes a Codex thread only when it differs from the session', () => {
     expect(resolve({ 'session-id': 's', 'thread-id': 's' }).envelope.threadId).toBeNull()
     expect(resolve({ 'session-id': 's', 'thread-id': 't' }).envelope.threadId).toBe('t')
-    expect(resolve({ 'thread-id': 't' }).envelope.threadId).toBeNull()
+  })
+
+  it('takes an opencode subagent session’s parent from its parent header', () => {
+    const { envelope } = resolve({
+      'user-agent': 'opencode/1.1.53',
+      'x-session-affinity': 'ses_child',
+      'x-parent-session-id': 'ses_parent',
+    })
+    expect(envelope).toMatchObject({
+      harnessId: 'opencode',
+      harnessSessionId: 'ses_child',
+      parent: { harnessId: 'opencode', harnessSessionId: 'ses_parent' },
+    })
   })
 
   it('reports a hostile thread id instead of storing it', () => {

@@ -6,6 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { openStore } from '../../src/store/store.js'
 import { registerBatchContract } from './batch.contract.js'
+import { registerPreviousResponseContract } from './previous-response.contract.js'
 import { registerStoreContract, type StoreHandle } from './store.contract.js'
 
 async function open(): Promise<StoreHandle> {
@@ -22,3 +23,4 @@ async function open(): Promise<StoreHandle> {
 
 registerStoreContract('PGlite', open)
 registerBatchContract('PGlite', open)
+registerPreviousResponseContract('PGlite', open)

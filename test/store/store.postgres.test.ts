@@ -4,6 +4,7 @@
 import { openStore } from '../../src/store/store.js'
 import { startTestPostgres } from '../helpers/postgres.js'
 import { registerBatchContract } from './batch.contract.js'
+import { registerPreviousResponseContract } from './previous-response.contract.js'
 import { registerStoreContract, type StoreHandle } from './store.contract.js'
 
 async function open(): Promise<StoreHandle> {
@@ -20,3 +21,4 @@ async function open(): Promise<StoreHandle> {
 
 registerStoreContract('Postgres', open)
 registerBatchContract('Postgres', open)
+registerPreviousResponseContract('Postgres', open)
