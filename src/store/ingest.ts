@@ -310,6 +310,9 @@ async function insertTurns(tx: SqlSession, round: TurnRow[], nodes: Buffer | str
         usage.cacheReadTokens,
         usage.cacheCreationTokens,
         usage.reasoningTokens,
+        usage.cacheCreation5mTokens ?? null,
+        usage.cacheCreation1hTokens ?? null,
+        usage.webSearchRequests ?? null,
         usage.status,
         turn.costUsd,
         turn.latencyMs === null ? null : Math.round(turn.latencyMs),
@@ -352,7 +355,8 @@ async function insertTurns(tx: SqlSession, round: TurnRow[], nodes: Buffer | str
     `WITH ${nodesStep}new_turns AS (
        INSERT INTO turns (org_id, session_id, id, turn_index, request_id, thread_id, provider, api, model,
                           response_model, status_code, is_streaming, is_complete, stop_reason, input_tokens,
-                          output_tokens, cache_read_tokens, cache_creation_tokens, reasoning_tokens, usage_status,
+                          output_tokens, cache_read_tokens, cache_creation_tokens, reasoning_tokens,
+                          cache_creation_5m_tokens, cache_creation_1h_tokens, web_search_requests, usage_status,
                           cost_usd, latency_ms, ttft_ms, request_leaf_hash, response_hash, choice_hashes,
                           provider_response_id, error_type, error_message, started_at, loop_hash)
        VALUES ${turnTuples.join(', ')}

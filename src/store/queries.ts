@@ -413,6 +413,11 @@ export interface TurnRecord {
     cacheRead: number | null
     cacheCreation: number | null
     reasoning: number | null
+    /** Components of cacheCreation by cache TTL (Anthropic). */
+    cacheCreation5m: number | null
+    cacheCreation1h: number | null
+    /** Requests the call made to a server-side web search tool. */
+    webSearchRequests: number | null
     status: string
   }
   /** USD; null when the model's price is unknown. */
@@ -448,6 +453,9 @@ interface TurnRow {
   cache_read_tokens: number | null
   cache_creation_tokens: number | null
   reasoning_tokens: number | null
+  cache_creation_5m_tokens: number | null
+  cache_creation_1h_tokens: number | null
+  web_search_requests: number | null
   usage_status: string
   cost_usd: number | null
   latency_ms: number | null
@@ -485,6 +493,9 @@ function toTurn(row: TurnRow): TurnRecord {
       cacheRead: nullableNumber(row.cache_read_tokens),
       cacheCreation: nullableNumber(row.cache_creation_tokens),
       reasoning: nullableNumber(row.reasoning_tokens),
+      cacheCreation5m: nullableNumber(row.cache_creation_5m_tokens),
+      cacheCreation1h: nullableNumber(row.cache_creation_1h_tokens),
+      webSearchRequests: nullableNumber(row.web_search_requests),
       status: row.usage_status,
     },
     costUsd: nullableNumber(row.cost_usd),
@@ -530,6 +541,8 @@ export async function getTurns(
             is_streaming, is_complete, stop_reason, input_tokens::float8 AS input_tokens,
             output_tokens::float8 AS output_tokens, cache_read_tokens::float8 AS cache_read_tokens,
             cache_creation_tokens::float8 AS cache_creation_tokens, reasoning_tokens::float8 AS reasoning_tokens,
+            cache_creation_5m_tokens::float8 AS cache_creation_5m_tokens,
+            cache_creation_1h_tokens::float8 AS cache_creation_1h_tokens, web_search_requests,
             usage_status, cost_usd::float8 AS cost_usd, latency_ms, ttft_ms, ${iso('started_at')} AS started_at,
             request_leaf_hash, response_hash, choice_hashes, provider_response_id, error_type, error_message
      FROM turns WHERE org_id = $1 AND session_id = $2 AND turn_index > $3

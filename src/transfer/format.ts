@@ -80,6 +80,10 @@ export const turnRowSchema = z.strictObject({
   cache_read_tokens: count.nullable(),
   cache_creation_tokens: count.nullable(),
   reasoning_tokens: count.nullable(),
+  /** These three are absent in documents written before usage details were stored. */
+  cache_creation_5m_tokens: count.nullable().optional(),
+  cache_creation_1h_tokens: count.nullable().optional(),
+  web_search_requests: count.nullable().optional(),
   usage_status: z.string(),
   cost_usd: decimal.nullable(),
   latency_ms: z.number().int().nullable(),

@@ -438,6 +438,32 @@ export function registerQueriesContract(driverName: string, open: () => Promise<
       expect(await deleteSession(store().driver, orgId, first.sessionId)).toBeNull()
     })
 
+    describe('usage details', () => {
+      const orgId = randomUUID()
+
+      it('stores and serves the cache writes by TTL and the web search requests, NULL when not reported', async () => {
+        const base = makeTurn({ envelope: { orgId } }).usage
+        const detailed = await store().ingest(
+          makeTurn({
+            envelope: { orgId, harnessSessionId: 'details' },
+            usage: { ...base, cacheCreation5mTokens: 4, cacheCreation1hTokens: 6, webSearchRequests: 2 },
+          }),
+        )
+        expect((await getTurns(store().driver, orgId, detailed.sessionId))?.turns[0]?.usage).toMatchObject({
+          cacheCreation: 10,
+          cacheCreation5m: 4,
+          cacheCreation1h: 6,
+          webSearchRequests: 2,
+        })
+        const plain = await store().ingest(makeTurn({ envelope: { orgId, harnessSessionId: 'no-details' } }))
+        expect((await getTurns(store().driver, orgId, plain.sessionId))?.turns[0]?.usage).toMatchObject({
+          cacheCreation5m: null,
+          cacheCreation1h: null,
+          webSearchRequests: null,
+        })
+      })
+    })
+
     describe('several choices', () => {
       const orgId = randomUUID()
 

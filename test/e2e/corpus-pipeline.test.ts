@@ -79,6 +79,9 @@ describe.skipIf(!CORPUS_PRESENT)(
             num(r.input_tokens) === parsed.usage.inputTokens &&
             num(r.output_tokens) === parsed.usage.outputTokens &&
             num(r.cache_read_tokens) === parsed.usage.cacheReadTokens &&
+            num(r.cache_creation_5m_tokens) === (parsed.usage.cacheCreation5mTokens ?? null) &&
+            num(r.cache_creation_1h_tokens) === (parsed.usage.cacheCreation1hTokens ?? null) &&
+            num(r.web_search_requests) === (parsed.usage.webSearchRequests ?? null) &&
             r.provider_response_id === parsed.providerResponseId,
         )
         expect(match, `${c.name}: a turn with the recorded usage`).toBeDefined()
