@@ -2,6 +2,7 @@
  * Query-string and path validation for the read API and the page, with zod: unknown or repeated
  * parameters and bad values become a 400 ApiError naming the parameter, never a SQL error.
  */
+
 import { z } from 'zod'
 import {
   DEFAULT_PAGE_SIZE,
@@ -14,6 +15,7 @@ import {
   SORT_ORDERS,
   type TurnsOptions,
 } from '../store/queries.js'
+import { parseTurnRef, type TurnRef } from '../store/turn-bodies.js'
 import { ApiError } from './responses.js'
 
 // Postgres text cannot hold U+0000: reject it here rather than fail in SQL.
@@ -94,4 +96,17 @@ export function parseSessionId(raw: string): string {
   }
   if (!isUuid(id)) throw new ApiError(400, 'invalid_id', 'the session id is not a UUID')
   return id.toLowerCase()
+}
+
+/** A turn from the path: its index in the session (digits) or its id (a UUID); anything else is a 400. */
+export function parseTurnRefParam(raw: string): TurnRef {
+  let text: string
+  try {
+    text = decodeURIComponent(raw)
+  } catch {
+    text = ''
+  }
+  const ref = parseTurnRef(text)
+  if (!ref) throw new ApiError(400, 'invalid_turn', 'the turn is neither a turn index nor a turn id (UUID)')
+  return ref
 }

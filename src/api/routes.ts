@@ -14,11 +14,13 @@ import {
   InvalidCursorError,
   listSessions,
 } from '../store/queries.js'
+import { getTurnRaw } from '../store/turn-bodies.js'
 import {
   listSessionsQuery,
   noQuery,
   parseQuery,
   parseSessionId,
+  parseTurnRefParam,
   transcriptQuery,
   turnsQuery,
 } from './params.js'
@@ -33,6 +35,8 @@ export interface ReadApiOptions {
 }
 
 const ROUTE = /^\/v1\/sessions(?:\/([^/]+)(?:\/(turns|transcript))?)?\/?$/
+
+const RAW_ROUTE = /^\/v1\/sessions\/([^/]+)\/turns\/([^/]+)\/raw\/?$/
 
 const notFound = (): ApiError => new ApiError(404, 'not_found', 'no such session')
 
@@ -51,6 +55,15 @@ async function answer(
   res: http.ServerResponse,
   url: URL,
 ): Promise<void> {
+  const raw = RAW_ROUTE.exec(url.pathname)
+  if (raw) {
+    allow(['GET'], req.method)
+    parseQuery(noQuery, url.searchParams)
+    const found = await getTurnRaw(driver, orgId, parseSessionId(raw[1]!), parseTurnRefParam(raw[2]!))
+    if (!found) throw new ApiError(404, 'not_found', 'no such session or turn')
+    if (!found.raw) throw new ApiError(404, 'no_raw_bodies', 'no raw bodies were stored for this turn')
+    return sendJson(res, 200, found)
+  }
   const match = ROUTE.exec(url.pathname)
   if (!match) throw new ApiError(404, 'not_found', `no route ${url.pathname}`)
   const [, rawId, sub] = match

@@ -1,5 +1,5 @@
 /**
- * `sessiontap sessions list|show|transcript|delete|export|import`: the recorded sessions of one org,
+ * `sessiontap sessions list|show|transcript|raw|delete|export|import`: the recorded sessions of one org,
  * on DATABASE_URL or the embedded database, as tables for people or JSON (--json) for scripts.
  */
 import fs from 'node:fs/promises'
@@ -18,13 +18,22 @@ import {
   type SessionSummary,
   SORT_ORDERS,
 } from '../store/queries.js'
+import { getTurnRaw, parseTurnRef, type RawBodyView } from '../store/turn-bodies.js'
 import { exportSession } from '../transfer/export.js'
 import { parseDocument, serializeDocument } from '../transfer/format.js'
 import { type ImportResult, importSession } from '../transfer/import.js'
 import { storeOptions } from './serve.js'
 import { renderFields, renderTable } from './table.js'
 
-export const SESSIONS_SUBCOMMANDS = ['list', 'show', 'transcript', 'delete', 'export', 'import'] as const
+export const SESSIONS_SUBCOMMANDS = [
+  'list',
+  'show',
+  'transcript',
+  'raw',
+  'delete',
+  'export',
+  'import',
+] as const
 type Subcommand = (typeof SESSIONS_SUBCOMMANDS)[number]
 
 const flag = z
@@ -121,6 +130,7 @@ const USAGE = `usage: sessiontap sessions <command> [options]
   list                      the org's sessions, most recent first
   show <session-id>         one session: metadata, totals, parent and children
   transcript <session-id>   the conversation, message by message
+  raw <session-id> <turn>   a turn's original request and response bodies (turn: index or turn id)
   delete <session-id> --yes delete a session, its turns and the nodes no other session uses
   export <session-id>       the session as one checksummed JSON file (--output <file>)
   import <file>             a file written by export (- reads standard input); safe to repeat`
@@ -176,9 +186,15 @@ async function readInput(file: string): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
+function rawText(title: string, body: RawBodyView): string {
+  const notes = [`${count(body.size)} bytes`, ...(body.truncated ? ['stored truncated'] : [])]
+  return `--- ${title} (${notes.join(', ')})\n${body.text}`
+}
+
 async function runSubcommand(
   sub: Subcommand,
   arg: string,
+  turnArg: string | undefined,
   config: SessionsConfig,
   store: Store,
   { out, err }: Output,
@@ -246,6 +262,27 @@ async function runSubcommand(
       print(transcript, () => renderTranscriptText(transcript))
       return 0
     }
+    case 'raw': {
+      const ref = parseTurnRef(turnArg ?? '')
+      if (!ref) {
+        err(`sessiontap sessions raw: ${turnArg} is neither a turn index nor a turn id`)
+        return 2
+      }
+      const found = await getTurnRaw(store.driver, org, arg, ref)
+      if (!found) {
+        err(`sessiontap sessions raw: no turn ${turnArg} in session ${arg} of org ${org}`)
+        return 1
+      }
+      if (!found.raw) {
+        err(
+          `sessiontap sessions raw: no raw bodies were stored for turn ${found.turnIndex} (${found.turnId})`,
+        )
+        return 1
+      }
+      const { request, response } = found.raw
+      print(found, () => `${rawText('request', request)}\n${rawText('response', response)}`)
+      return 0
+    }
     case 'delete': {
       if (!config.yes) {
         err(`sessiontap sessions delete: add --yes to delete session ${arg} of org ${org}`)
@@ -300,20 +337,15 @@ export async function sessionsCommand(
   const { flags, positional } = parseArgv(argv.map((a) => (BOOLEAN_FLAGS.has(a) ? `${a}=true` : a)))
   const config = loadSessionsConfig(flags, env)
   const [sub, arg, ...extra] = positional
-  const needsArg = sub !== 'list'
-  if (
-    !SESSIONS_SUBCOMMANDS.includes(sub as Subcommand) ||
-    (needsArg && arg === undefined) ||
-    extra.length > 0 ||
-    (!needsArg && arg !== undefined)
-  ) {
+  const args = sub === 'list' ? 0 : sub === 'raw' ? 2 : 1
+  if (!SESSIONS_SUBCOMMANDS.includes(sub as Subcommand) || positional.length - 1 !== args) {
     output.err(USAGE)
     return 2
   }
   // A command needs one connection at a time; serve's pool size is for its writers.
   const store = await openStore(storeOptions({ ...config, dbPoolSize: 2 }))
   try {
-    return await runSubcommand(sub as Subcommand, arg ?? '', config, store, output)
+    return await runSubcommand(sub as Subcommand, arg ?? '', extra[0], config, store, output)
   } finally {
     await store.close()
   }

@@ -194,6 +194,13 @@ export const SERVE_OPTIONS = {
     schema: bool.default(true),
     defaultText: 'true',
   },
+  storeRaw: {
+    env: 'SESSIONTAP_STORE_RAW',
+    flag: '--store-raw',
+    help: "also store each turn's original request and response bodies (decoded, compressed) for the raw view; off when store-content is false",
+    schema: bool.default(true),
+    defaultText: 'true',
+  },
   apiTokens: {
     env: 'SESSIONTAP_API_TOKENS',
     flag: '--api-tokens',

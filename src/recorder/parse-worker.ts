@@ -16,15 +16,20 @@ function withBuffers(body: CapturedBody): CapturedBody {
 
 /**
  * The nodes' content leaves as one encoded, transferred buffer (no copy); the turn keeps the nodes'
- * hashes and roles only, so the main thread never holds the content as objects.
+ * hashes and roles only, so the main thread never holds the content as objects. The compressed raw
+ * bodies own their buffers too and are transferred with it.
  */
 function reply(id: number, result: TurnBuildResult): { message: ParseReply; transfer: ArrayBuffer[] } {
   if (!result.ok) return { message: { id, result }, transfer: [] }
   const encodedNodes = encodeNodes(result.turn.nodes)
   const nodes = result.turn.nodes.map((node) => ({ ...node, content: null }))
+  const raw = result.turn.rawBodies
   return {
     message: { id, result: { ...result, turn: { ...result.turn, nodes }, encodedNodes } },
-    transfer: [encodedNodes.buffer as ArrayBuffer],
+    transfer: [
+      encodedNodes.buffer as ArrayBuffer,
+      ...(raw ? [raw.request.bytes.buffer as ArrayBuffer, raw.response.bytes.buffer as ArrayBuffer] : []),
+    ],
   }
 }
 

@@ -20,6 +20,7 @@ import { createRecorderMetrics } from './recorder-metrics.js'
 import {
   claimSpoolFiles,
   DEAD_LETTER_FILE,
+  jsonTurn,
   readSpoolFile,
   removeClaimedFile,
   SPOOL_FILE,
@@ -244,7 +245,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
       code,
       requestId: item.turn.requestId,
       orgId: item.turn.envelope.orgId,
-      turn: fullTurn(item),
+      turn: jsonTurn(fullTurn(item)),
     }
     const write = deadLetter.append([record]).then(
       () => {

@@ -10,7 +10,7 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { v7 as uuidv7 } from 'uuid'
 import { z } from 'zod'
-import type { Turn } from '../session/turn.js'
+import type { RawBody, Turn } from '../session/turn.js'
 import type { JsonlAppender } from './jsonl-appender.js'
 
 export const SPOOL_FILE = 'spool.jsonl'
@@ -20,9 +20,15 @@ const CLAIMED = /^spool\.replay-[0-9a-f-]+\.jsonl$/
 export const SPOOL_REASONS = ['overflow', 'drain'] as const
 export type SpoolReason = (typeof SPOOL_REASONS)[number]
 
+const spooledRawBody = z.object({
+  bytes: z.base64().transform((text) => new Uint8Array(Buffer.from(text, 'base64'))),
+  size: z.number().int().min(0),
+  truncated: z.boolean(),
+})
+
 /**
  * What a spool line must hold to be committed: the identity and the fields whose JSON form differs
- * from the Turn (startedAt is a Date). The rest was written by this program from a valid Turn.
+ * from the Turn (startedAt is a Date, raw body bytes are base64). The rest was written by this program from a valid Turn.
  */
 const spoolLine = z.object({
   v: z.literal(1),
@@ -32,11 +38,32 @@ const spoolLine = z.object({
     envelope: z.looseObject({ orgId: z.string(), harnessId: z.string(), harnessSessionId: z.string() }),
     startedAt: z.iso.datetime().transform((s) => new Date(s)),
     nodes: z.array(z.looseObject({ hash: z.string() })),
+    rawBodies: z
+      .object({ encoding: z.literal('br'), request: spooledRawBody, response: spooledRawBody })
+      .nullish(),
   }),
 })
 
+/** A raw body's bytes as base64: JSON would write a Uint8Array as an object of numbered bytes. */
+function jsonRawBody(body: RawBody): unknown {
+  return {
+    ...body,
+    bytes: Buffer.from(body.bytes.buffer, body.bytes.byteOffset, body.bytes.length).toString('base64'),
+  }
+}
+
+/** The turn as a JSON line holds it (the spool, the dead-letter file). */
+export function jsonTurn(turn: Turn): unknown {
+  const raw = turn.rawBodies
+  if (!raw) return turn
+  return {
+    ...turn,
+    rawBodies: { ...raw, request: jsonRawBody(raw.request), response: jsonRawBody(raw.response) },
+  }
+}
+
 export function spoolRecord(turn: Turn, reason: SpoolReason): unknown {
-  return { v: 1, reason, turn }
+  return { v: 1, reason, turn: jsonTurn(turn) }
 }
 
 /** `bytes`: the line's length, a stand-in for the memory the turn holds. */

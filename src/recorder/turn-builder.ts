@@ -11,7 +11,8 @@ import { detectApi, parseRequest, parseResponse } from '../providers/index.js'
 import { buildChain } from '../session/chain.js'
 import { resolveEnvelope } from '../session/envelope.js'
 import type { EnvelopeOptions } from '../session/envelope-options.js'
-import type { ChainNode, Turn } from '../session/turn.js'
+import type { ChainNode, RawBodies, Turn } from '../session/turn.js'
+import { compressRawBody, RAW_BODY_ENCODING } from '../store/raw-body-codec.js'
 
 /** Why an exchange does not become a turn. */
 export const DROP_REASONS = [
@@ -30,6 +31,8 @@ export interface TurnBuildOptions {
   prices: PriceTable
   /** False keeps hashes, roles and parent links of nodes but not their content. */
   storeContent: boolean
+  /** False stores no raw bodies (absent: stored). Raw bodies are content: storeContent false stores none. */
+  storeRaw?: boolean
   /** Output cap of body decoding (compression bombs); decodeBody's default when absent. */
   maxDecodedBytes?: number
 }
@@ -49,6 +52,18 @@ function contentFree(nodes: ChainNode[]): ChainNode[] {
   // Hashes were computed over the content before it is dropped here, so chains still link up;
   // the content column then holds NULL (see the report: nodes.content must allow NULL).
   return nodes.map((node) => ({ ...node, content: null }))
+}
+
+/** The decoded bodies, compressed here (a parse worker) so the main thread only moves the bytes. */
+function rawBodiesOf(
+  request: { bytes: Uint8Array; whole: boolean },
+  response: { bytes: Uint8Array; whole: boolean },
+): RawBodies {
+  return {
+    encoding: RAW_BODY_ENCODING,
+    request: compressRawBody(request.bytes, request.whole),
+    response: compressRawBody(response.bytes, response.whole),
+  }
 }
 
 export function buildTurn(exchange: Exchange, options: TurnBuildOptions): TurnBuildResult {
@@ -122,6 +137,16 @@ export function buildTurn(exchange: Exchange, options: TurnBuildOptions): TurnBu
     errorType: parsed.error?.type ?? null,
     errorMessage: parsed.error?.message ?? null,
     loopHash: loopHash(parsedRequest.value),
+    rawBodies:
+      options.storeContent && (options.storeRaw ?? true)
+        ? rawBodiesOf(
+            { bytes: requestBytes.bytes, whole: request.body.complete },
+            {
+              bytes: responseBytes.bytes,
+              whole: response.body.complete && responseBytes.error === undefined,
+            },
+          )
+        : null,
   }
   return { ok: true, turn, notes, rejected }
 }

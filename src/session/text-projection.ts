@@ -2,48 +2,7 @@
  * Text projection before hashing: strip the context that agent harnesses inject into messages, then
  * normalize whitespace, so the same conversation hashes the same whichever reminders rode along.
  */
-
-/** Harness-injected tags, applied in this order (tapes HEAD's `HarnessTags`, all 19). */
-export const HARNESS_TAGS = [
-  'system-reminder',
-  'command-name',
-  'command-message',
-  'command-args',
-  'local-command-stdout',
-  'local-command-stderr',
-  'local-command-caveat',
-  'session',
-  'conversation',
-  'new-diagnostics',
-  'task-notification',
-  'status',
-  'summary',
-  'transcript',
-  'event',
-  'tool-use-id',
-  'output-file',
-  'task-id',
-  'environment_context',
-] as const
-
-const TAG_PAIRS = HARNESS_TAGS.map((tag) => [`<${tag}>`, `</${tag}>`] as const)
-
-/**
- * Removes every `<tag>…</tag>` span, tag by tag in list order, matching literally. An open tag with
- * no close after it swallows the rest of the string (a truncated reminder is still a reminder).
- */
-export function stripHarnessTags(text: string): string {
-  // Every tag opens with '<': most texts (tool output, prose) have none and need no scan per tag.
-  if (!text.includes('<')) return text
-  let out = text
-  for (const [open, close] of TAG_PAIRS) {
-    for (let start = out.indexOf(open); start >= 0; start = out.indexOf(open, start)) {
-      const end = out.indexOf(close, start + open.length)
-      out = end < 0 ? out.slice(0, start) : out.slice(0, start) + out.slice(end + close.length)
-    }
-  }
-  return out
-}
+import { stripHarnessTags } from './harness-tags.js'
 
 /**
  * Go's unicode.IsSpace set (what strings.TrimSpace trims). Unlike String.prototype.trim it includes

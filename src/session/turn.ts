@@ -37,6 +37,24 @@ export interface ChainNode {
   content: unknown
 }
 
+/** One HTTP body as stored for viewing: decoded (no content-encoding), then compressed. */
+export interface RawBody {
+  /** The compressed bytes (RawBodies.encoding) of the decoded body, at most RAW_BODY_MAX_BYTES of it. */
+  bytes: Uint8Array
+  /** Decoded bytes of the body as captured, before any cut. */
+  size: number
+  /** The stored bytes are not the whole body: cut at the cap, or the capture or its decoding ended early. */
+  truncated: boolean
+}
+
+/** What the call's request and response bodies said, byte for byte, for the raw view. */
+export interface RawBodies {
+  /** How `bytes` are compressed (src/store/raw-body-codec.ts). */
+  encoding: 'br'
+  request: RawBody
+  response: RawBody
+}
+
 export interface Turn {
   /** Envoy's x-request-id (or minted): with orgId, the idempotency key. */
   requestId: string
@@ -77,4 +95,6 @@ export interface Turn {
    * turns flags the session as looping. Absent or null: no request content (and turns spooled before it).
    */
   loopHash?: string | null
+  /** The original bodies (SESSIONTAP_STORE_RAW); absent or null: not stored. */
+  rawBodies?: RawBodies | null
 }

@@ -10,6 +10,7 @@ import type { SessionKey, Turn } from '../session/turn.js'
 import type { SqlSession } from './driver.js'
 import { storableJson, storableText } from './pg-text.js'
 import { joinPreviousResponses } from './previous-response.js'
+import { insertTurnBodies } from './turn-bodies.js'
 
 export interface IngestResult {
   sessionId: string
@@ -488,6 +489,14 @@ export async function ingestTurnsInTransaction(
       : null
     await insertTurns(tx, rows, nodes)
   }
+  // After every turns row exists: each new turn that carries raw bodies gets its turn_bodies row.
+  await insertTurnBodies(
+    tx,
+    [...results.entries()].flatMap(([i, result]) => {
+      const bodies = items[i]!.turn.rawBodies
+      return bodies ? [{ orgId: items[i]!.turn.envelope.orgId, turnId: result.turnId, bodies }] : []
+    }),
+  )
 
   return items.map((item, i) => {
     const own = results.get(i)

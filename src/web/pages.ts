@@ -3,6 +3,7 @@
  * (totals, per-turn chart, turn table, transcript). Every value goes through the escaping template.
  */
 import type { SessionDetail, SessionPage, SessionRef, SessionSummary, TurnRecord } from '../store/queries.js'
+import type { RawBodyView, TurnRaw } from '../store/turn-bodies.js'
 import { turnsChart } from './chart.js'
 import { formatCount, formatMs, formatTime, formatUsd } from './format.js'
 import { html, SafeHtml } from './html.js'
@@ -107,7 +108,7 @@ export interface SessionView {
   transcriptTruncated: boolean
 }
 
-function turnRow(t: TurnRecord): SafeHtml {
+function turnRow(sessionId: string, t: TurnRecord): SafeHtml {
   const error = t.isError
     ? html`<span class="badge error">error</span> <span class="errtext">${[t.error?.type, t.error?.message].filter(Boolean).join(': ') || `HTTP ${t.statusCode}`}</span>`
     : ''
@@ -117,7 +118,8 @@ function turnRow(t: TurnRecord): SafeHtml {
 <td class="num">${formatCount(t.usage.input)}</td><td class="num">${formatCount(t.usage.output)}</td>
 <td class="num">${formatCount(t.usage.cacheRead)}</td><td class="num">${formatUsd(t.costUsd)}</td>
 <td class="num">${formatMs(t.latencyMs)}</td><td class="num">${formatMs(t.ttftMs)}</td>
-<td>${t.stopReason ?? ''}${t.isComplete ? '' : html` <span class="muted">(incomplete)</span>`} ${error}</td></tr>`
+<td>${t.stopReason ?? ''}${t.isComplete ? '' : html` <span class="muted">(incomplete)</span>`} ${error}</td>
+<td><a href="/ui/sessions/${encodeURIComponent(sessionId)}/turns/${t.turnIndex}/raw">raw</a></td></tr>`
 }
 
 export function sessionPage(view: SessionView): string {
@@ -160,13 +162,48 @@ ${turnsChart(view.turns)}
 <h2>Turns</h2>
 <table class="turns"><thead><tr><th class="num">#</th><th class="num">started</th><th>model</th><th class="num">HTTP</th>
 <th class="num">input</th><th class="num">output</th><th class="num">cache read</th><th class="num">cost</th>
-<th class="num">latency</th><th class="num">TTFT</th><th>outcome</th></tr></thead>
-<tbody>${view.turns.map(turnRow)}</tbody></table>
+<th class="num">latency</th><th class="num">TTFT</th><th>outcome</th><th>bodies</th></tr></thead>
+<tbody>${view.turns.map((t) => turnRow(s.id, t))}</tbody></table>
 ${view.turnsTruncated ? html`<p class="muted">Only the first ${view.turns.length} turns are shown; GET /v1/sessions/${s.id}/turns pages through all.</p>` : ''}
 <h2>Transcript</h2>
 <p><a href="/ui/sessions/${id}/transcript">plain text</a></p>
 <details open><summary>conversation${view.transcriptTruncated ? ' (cut; see plain text for all)' : ''}</summary>
 <pre class="transcript">${view.transcriptText}</pre></details>`,
+  )
+}
+
+export interface RawView {
+  sessionId: string
+  turn: TurnRaw
+  /** Characters of each body shown; a longer body is cut, with a note. */
+  maxChars: number
+}
+
+function rawSection(title: string, body: RawBodyView, maxChars: number): SafeHtml {
+  const cut = body.text.length > maxChars
+  const notes = [
+    `${formatCount(body.size)} bytes`,
+    body.truncated ? 'stored truncated' : '',
+    cut ? `the first ${formatCount(maxChars)} characters are shown` : '',
+  ].filter(Boolean)
+  return html`<h2>${title}</h2><p class="muted">${notes.join(' · ')}</p>
+<pre class="transcript raw">${cut ? body.text.slice(0, maxChars) : body.text}</pre>`
+}
+
+/** One turn's original request and response bodies, as text. */
+export function rawPage({ sessionId, turn, maxChars }: RawView): string {
+  const id = encodeURIComponent(sessionId)
+  const title = `Turn ${turn.turnIndex}: raw bodies`
+  return layout(
+    title,
+    html`<p><a href="/ui/sessions/${id}">← session</a></p>
+<h1>${title}</h1>
+<p class="muted">turn id ${turn.turnId} · the full bodies: GET /v1/sessions/${sessionId}/turns/${turn.turnId}/raw</p>
+${
+  turn.raw
+    ? html`${rawSection('Request', turn.raw.request, maxChars)}${rawSection('Response', turn.raw.response, maxChars)}`
+    : html`<p>No raw bodies were stored for this turn (SESSIONTAP_STORE_RAW or SESSIONTAP_STORE_CONTENT was off, or it was recorded before they were kept).</p>`
+}`,
   )
 }
 

@@ -5,14 +5,15 @@
  */
 import type http from 'node:http'
 import type { RouteHandler } from '../admin/http.js'
-import { listSessionsQuery, noQuery, parseQuery, parseSessionId } from '../api/params.js'
+import { listSessionsQuery, noQuery, parseQuery, parseSessionId, parseTurnRefParam } from '../api/params.js'
 import { ApiError, sendText } from '../api/responses.js'
 import { type ApiToken, bearerToken, createTokenResolver } from '../api/tokens.js'
 import { renderTranscriptText } from '../api/transcript-text.js'
 import type { Logger } from '../log.js'
 import type { Driver } from '../store/driver.js'
 import { getSession, getTranscript, getTurns, InvalidCursorError, listSessions } from '../store/queries.js'
-import { messagePage, sessionListPage, sessionPage } from './pages.js'
+import { getTurnRaw } from '../store/turn-bodies.js'
+import { messagePage, rawPage, sessionListPage, sessionPage } from './pages.js'
 
 export interface SessionPageOptions {
   driver: Driver
@@ -59,6 +60,9 @@ function cookieToken(header: string | undefined): string | undefined {
 }
 
 const SESSION_ROUTE = /^\/ui\/sessions\/([^/]+)(\/transcript)?\/?$/
+const RAW_ROUTE = /^\/ui\/sessions\/([^/]+)\/turns\/([^/]+)\/raw\/?$/
+/** Characters of each raw body put on the page; GET /v1/sessions/:id/turns/:turn/raw has everything. */
+const PAGE_RAW_CHARS = 256 * 1024
 
 async function answer(driver: Driver, orgId: string, res: http.ServerResponse, url: URL): Promise<void> {
   const path = url.pathname
@@ -69,6 +73,14 @@ async function answer(driver: Driver, orgId: string, res: http.ServerResponse, u
     const query = new URLSearchParams(url.searchParams)
     query.delete('cursor')
     return sendHtml(res, 200, sessionListPage({ page, query }))
+  }
+  const raw = RAW_ROUTE.exec(path)
+  if (raw) {
+    const id = parseSessionId(raw[1]!)
+    parseQuery(noQuery, url.searchParams)
+    const found = await getTurnRaw(driver, orgId, id, parseTurnRefParam(raw[2]!))
+    if (!found) throw new ApiError(404, 'not_found', 'This org has no such session or turn.')
+    return sendHtml(res, 200, rawPage({ sessionId: id, turn: found, maxChars: PAGE_RAW_CHARS }))
   }
   const match = SESSION_ROUTE.exec(path)
   if (!match) throw new ApiError(404, 'not_found', 'There is no such page.')

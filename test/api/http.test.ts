@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openStore, type Store } from '../../src/store/store.js'
 import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js'
-import { at, chain, makeTurn } from '../store/turn-factory.js'
+import { at, chain, makeTurn, rawBodies } from '../store/turn-factory.js'
 import { type ReadServer, startReadServer } from './admin-harness.js'
 
 const ORG_A = randomUUID()
@@ -172,6 +172,36 @@ describe('read API over HTTP (Postgres)', () => {
       const text = await get(`/v1/sessions/${ids.a0}/transcript?format=text`)
       expect(text.headers.get('content-type')).toContain('text/plain')
       expect(await text.text()).toContain('#4 [assistant · response of turn 1]\na0 late answer')
+    })
+
+    it('GET /v1/sessions/{id}/turns/{turn}/raw gives the bodies by turn index or id, org-scoped', async () => {
+      const request =
+        '{"messages":[{"role":"system","content":"Titles go inside <session> tags. Ünïcode ✓"}]}'
+      const response = 'data: {"delta":"hi"}\n\ndata: [DONE]\n\n'
+      const { sessionId, turnId } = await seed(ORG_A, 'raw-1', 40, {
+        rawBodies: rawBodies(request, response),
+      })
+      const expected = {
+        turnId,
+        turnIndex: 0,
+        raw: {
+          request: { text: request, size: Buffer.byteLength(request), truncated: false },
+          response: { text: response, size: response.length, truncated: false },
+        },
+      }
+      for (const turn of ['0', turnId, turnId.toUpperCase()]) {
+        const res = await get(`/v1/sessions/${sessionId}/turns/${turn}/raw`)
+        expect(res.status).toBe(200)
+        expect(await res.json()).toEqual(expected)
+      }
+      const other = await get(`/v1/sessions/${sessionId}/turns/0/raw`, TOKEN_B)
+      expect([other.status, ((await other.json()) as ErrorBody).error.code]).toEqual([404, 'not_found'])
+      const absent = await get(`/v1/sessions/${sessionId}/turns/1/raw`)
+      expect([absent.status, ((await absent.json()) as ErrorBody).error.code]).toEqual([404, 'not_found'])
+      const none = await get(`/v1/sessions/${ids.a1}/turns/0/raw`)
+      expect([none.status, ((await none.json()) as ErrorBody).error.code]).toEqual([404, 'no_raw_bodies'])
+      const bad = await get(`/v1/sessions/${sessionId}/turns/first/raw`)
+      expect([bad.status, ((await bad.json()) as ErrorBody).error.code]).toEqual([400, 'invalid_turn'])
     })
 
     it('DELETE /v1/sessions/{id} removes the session', async () => {

@@ -10,9 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { run } from '../../src/cli/run.js'
 import { NIL_ORG } from '../../src/session/turn.js'
 import { openStore } from '../../src/store/store.js'
-import { at, chain, makeTurn } from '../store/turn-factory.js'
+import { at, chain, makeTurn, rawBodies } from '../store/turn-factory.js'
 
 const OTHER_ORG = randomUUID()
+const RAW_REQUEST = '{"system":"Summaries go inside <session> tags.","messages":[]}'
+const RAW_RESPONSE = '{"content":[{"type":"text","text":"fixed it"}]}'
 const dirs: string[] = []
 let sourceDir: string
 let sessionId: string
@@ -44,7 +46,12 @@ beforeAll(async () => {
         ['please fix the parser', 'looking at parser.ts', 'thanks', 'fixed it'].slice(0, 2 * i + 2),
       )
       const result = await store.ingest(
-        makeTurn({ envelope: { orgId: NIL_ORG, harnessSessionId: 'cli-1' }, startedAt: at(i), nodes }),
+        makeTurn({
+          envelope: { orgId: NIL_ORG, harnessSessionId: 'cli-1' },
+          startedAt: at(i),
+          nodes,
+          ...(i === 1 ? { rawBodies: rawBodies(RAW_REQUEST, RAW_RESPONSE) } : {}),
+        }),
       )
       sessionId = result.sessionId
     }
@@ -117,6 +124,26 @@ describe('sessiontap sessions', () => {
     expect(refused.err).toMatch(
       /^sessiontap sessions: checksum mismatch: the file was changed or damaged after export/,
     )
+  })
+
+  it('prints the raw bodies of a turn by turn index or turn id, and says when there are none', async () => {
+    const shown = await sessiontap(sourceDir, 'raw', sessionId, '1')
+    expect(shown.code).toBe(0)
+    expect(shown.out).toBe(
+      `--- request (${RAW_REQUEST.length} bytes)\n${RAW_REQUEST}\n--- response (${RAW_RESPONSE.length} bytes)\n${RAW_RESPONSE}`,
+    )
+    const json = JSON.parse((await sessiontap(sourceDir, 'raw', '--json', sessionId, '1')).out)
+    expect(json.raw.request).toEqual({ text: RAW_REQUEST, size: RAW_REQUEST.length, truncated: false })
+    const byId = JSON.parse((await sessiontap(sourceDir, 'raw', '--json', sessionId, json.turnId)).out)
+    expect(byId).toEqual(json)
+    const none = await sessiontap(sourceDir, 'raw', sessionId, '0')
+    expect([none.code, none.err]).toEqual([
+      1,
+      expect.stringContaining('no raw bodies were stored for turn 0'),
+    ])
+    expect((await sessiontap(sourceDir, 'raw', sessionId, '7')).code).toBe(1)
+    expect((await sessiontap(sourceDir, 'raw', sessionId, 'first')).code).toBe(2)
+    expect((await sessiontap(sourceDir, 'raw', sessionId)).code).toBe(2)
   })
 
   it('deletes only with --yes', async () => {

@@ -37,6 +37,9 @@ describe('SESSIONTAP_STORE_CONTENT=false: hashes, usage and metadata only', () =
       )
       expect(nodes.rows[0].n).toBeGreaterThan(4)
       expect(nodes.rows[0].with_content).toBe(0)
+      // Raw bodies are content too (stored by default: test/store/raw-bodies.contract.ts).
+      const raw = await client.query('SELECT count(*)::int AS n FROM turn_bodies')
+      expect(raw.rows[0].n).toBe(0)
       const usage = await client.query('SELECT count(*)::int AS n FROM turns WHERE output_tokens IS NOT NULL')
       expect(usage.rows[0].n).toBeGreaterThan(0)
     } finally {

@@ -1,9 +1,11 @@
 import { gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_PRICES } from '../../src/pricing/prices.js'
+import { parseSpoolLine, spoolRecord } from '../../src/recorder/spool.js'
 import { buildTurn, type TurnBuildOptions } from '../../src/recorder/turn-builder.js'
 import { DEFAULT_ENVELOPE_OPTIONS } from '../../src/session/envelope-options.js'
-import { NIL_ORG, type Turn } from '../../src/session/turn.js'
+import { NIL_ORG, type RawBody, type Turn } from '../../src/session/turn.js'
+import { decompressRawBody, RAW_BODY_MAX_BYTES } from '../../src/store/raw-body-codec.js'
 import {
   ANTHROPIC_RESPONSE,
   anthropicExchange,
@@ -194,5 +196,60 @@ describe('buildTurn', () => {
     const turn = built(buildTurn({ ...base, response: { ...base.response!, body: body(unknown) } }, OPTIONS))
     expect(turn.responseModel).toBe('mystery-1')
     expect(turn.costUsd).toBeNull()
+  })
+})
+
+describe('buildTurn: raw bodies', () => {
+  const decoded = (raw: RawBody) => decompressRawBody(raw.bytes, 'br')
+
+  it('keeps the decoded request and response, compressed, whole', () => {
+    const request = openaiRequest('Hello <session> world')
+    const raw = built(
+      buildTurn(
+        exchange({
+          requestBody: chunked(request, 9),
+          responseHeaders: { 'content-encoding': 'gzip' },
+          responseBody: body(gzipSync(OPENAI_STREAM), { encoding: 'gzip' }),
+        }),
+        OPTIONS,
+      ),
+    ).rawBodies!
+    expect(raw.encoding).toBe('br')
+    expect(decoded(raw.request).equals(request)).toBe(true)
+    expect(decoded(raw.response).equals(OPENAI_STREAM)).toBe(true)
+    expect(raw.request).toMatchObject({ size: request.length, truncated: false })
+    expect(raw.response).toMatchObject({ size: OPENAI_STREAM.length, truncated: false })
+    expect(raw.response.bytes.length).toBeLessThan(OPENAI_STREAM.length)
+  })
+
+  it('keeps the first RAW_BODY_MAX_BYTES of a longer body, flagged truncated', () => {
+    const request = openaiRequest('a'.repeat(RAW_BODY_MAX_BYTES + 1000))
+    const raw = built(buildTurn(exchange({ requestBody: body(request) }), OPTIONS)).rawBodies!
+    expect(raw.request).toMatchObject({ size: request.length, truncated: true })
+    expect(decoded(raw.request).equals(request.subarray(0, RAW_BODY_MAX_BYTES))).toBe(true)
+  })
+
+  it('flags a response the capture did not get to its end', () => {
+    const cut = OPENAI_STREAM.subarray(0, 100)
+    const raw = built(buildTurn(exchange({ responseBody: body(cut, { complete: false }) }), OPTIONS))
+      .rawBodies!
+    expect(raw.response).toMatchObject({ size: 100, truncated: true })
+    expect(decoded(raw.response).equals(cut)).toBe(true)
+  })
+
+  it('stores none when storeRaw or storeContent is false', () => {
+    expect(built(buildTurn(exchange(), { ...OPTIONS, storeRaw: false })).rawBodies).toBeNull()
+    expect(built(buildTurn(exchange(), { ...OPTIONS, storeContent: false })).rawBodies).toBeNull()
+  })
+
+  it('survives the spool: a JSON line gives the same bytes back', () => {
+    const turn = built(buildTurn(exchange(), OPTIONS))
+    const line = JSON.stringify(spoolRecord(turn, 'overflow'))
+    const entry = parseSpoolLine(line)
+    if (!entry.ok) throw new Error(entry.error)
+    const back = entry.turn.rawBodies!
+    expect(decoded(back.request).equals(decoded(turn.rawBodies!.request))).toBe(true)
+    expect(decoded(back.response).equals(OPENAI_STREAM)).toBe(true)
+    expect(back.response.size).toBe(turn.rawBodies!.response.size)
   })
 })

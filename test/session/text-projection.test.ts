@@ -1,41 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import {
-  HARNESS_TAGS,
-  normalizeWhitespace,
-  projectText,
-  stripHarnessTags,
-} from '../../src/session/text-projection.js'
-
-describe('stripHarnessTags', () => {
-  it('removes every span of every listed tag', () => {
-    expect(
-      stripHarnessTags('a<system-reminder>x</system-reminder>b<system-reminder>y</system-reminder>c'),
-    ).toBe('abc')
-    expect(
-      stripHarnessTags('<command-name>/clear</command-name>go<environment_context>cwd</environment_context>'),
-    ).toBe('go')
-  })
-
-  it('lets an unterminated open tag swallow the rest of the text', () => {
-    expect(stripHarnessTags('keep <system-reminder>truncated reminder')).toBe('keep ')
-  })
-
-  it('leaves unknown tags and stray close tags alone', () => {
-    expect(stripHarnessTags('<thinking>x</thinking></system-reminder>')).toBe(
-      '<thinking>x</thinking></system-reminder>',
-    )
-  })
-
-  it('ends the span at the first close tag (not greedy)', () => {
-    expect(stripHarnessTags('<status>a</status>mid<status>b</status>end')).toBe('midend')
-  })
-
-  it('carries the full HEAD list of 19 tags', () => {
-    expect(HARNESS_TAGS).toHaveLength(19)
-    for (const tag of HARNESS_TAGS) expect(stripHarnessTags(`x<${tag}>y</${tag}>z`)).toBe('xz')
-  })
-})
+import { normalizeWhitespace, projectText } from '../../src/session/text-projection.js'
 
 describe('normalizeWhitespace', () => {
   it('applies the tapes rules in order', () => {
@@ -93,6 +58,11 @@ describe('projectText', () => {
         expect(out).not.toMatch(/\n\n|[ \t]\n|^[ \t\n]|[ \t\n]$/)
       }),
     )
+  })
+
+  it('keeps a system prompt whole when it mentions a harness tag mid-prompt', () => {
+    const prompt = 'Summaries are provided inside <session> tags.\nAlways answer in English.\nBe brief.'
+    expect(projectText(prompt)).toBe(prompt)
   })
 
   it('ignores a reminder wherever it is placed between paragraphs', () => {

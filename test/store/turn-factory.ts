@@ -3,7 +3,8 @@
  * Turn with sensible defaults that each test overrides.
  */
 import { createHash, randomUUID } from 'node:crypto'
-import type { ChainNode, SessionEnvelope, Turn } from '../../src/session/turn.js'
+import type { ChainNode, RawBodies, SessionEnvelope, Turn } from '../../src/session/turn.js'
+import { compressRawBody } from '../../src/store/raw-body-codec.js'
 
 /** Nodes root-first; the hash covers the parent, so the same prefix yields the same hashes. */
 export function chain(texts: string[], roles: string[] = ['user', 'assistant']): ChainNode[] {
@@ -78,4 +79,13 @@ export function makeTurn(overrides: TurnOverrides = {}): Turn {
 /** Minutes after 2026-01-01T10:00Z: readable turn times. */
 export function at(minutes: number): Date {
   return new Date(Date.UTC(2026, 0, 1, 10, minutes))
+}
+
+/** A turn's raw bodies as the parse worker builds them, from the decoded texts. */
+export function rawBodies(request: string, response: string): RawBodies {
+  return {
+    encoding: 'br',
+    request: compressRawBody(Buffer.from(request), true),
+    response: compressRawBody(Buffer.from(response), true),
+  }
 }

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openStore, type Store } from '../../src/store/store.js'
 import { type ReadServer, startReadServer } from '../api/admin-harness.js'
 import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js'
-import { at, chain, makeTurn } from '../store/turn-factory.js'
+import { at, chain, makeTurn, rawBodies } from '../store/turn-factory.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const HAS_CHROMIUM = fs.existsSync(CHROMIUM)
@@ -29,6 +29,7 @@ const OTHER_TOKEN = 'page-token-other-0123456789'
 const HOSTILE_NAME = '<img src=x onerror="window.__pwned=1">refactor & ship'
 const HOSTILE_ERROR = '<script>window.__pwned=2</script>upstream overloaded'
 const VIEWPORT = { width: 1280, height: 900 }
+const HOSTILE_REQUEST = '{"messages":[{"role":"user","content":"</pre><script>window.__pwned=3</script>"}]}'
 
 /** Width and height from a PNG's IHDR chunk, or null when the bytes are not a PNG. */
 function pngSize(bytes: Buffer): { width: number; height: number } | null {
@@ -78,6 +79,7 @@ describe('session page', () => {
             status: failed ? 'missing' : 'reported',
           },
           nodes,
+          ...(i === 0 ? { rawBodies: rawBodies(HOSTILE_REQUEST, 'data: [DONE]\n\n') } : {}),
           ...(failed
             ? {
                 statusCode: 529,
@@ -146,6 +148,26 @@ describe('session page', () => {
       })
       expect(bad.status).toBe(400)
       expect(await bad.text()).toContain('sort')
+    })
+
+    it('links each turn to its raw bodies, shown escaped; a turn without them says so', async () => {
+      const auth = { headers: { authorization: `Bearer ${TOKEN}` } }
+      const session = await (await fetch(`${server.baseUrl}/ui/sessions/${sessionId}`, auth)).text()
+      expect(session).toContain(`href="/ui/sessions/${sessionId}/turns/0/raw"`)
+      const raw = await fetch(`${server.baseUrl}/ui/sessions/${sessionId}/turns/0/raw`, auth)
+      const body = await raw.text()
+      expect(raw.status).toBe(200)
+      expect(body).not.toContain('<script>window.__pwned=3')
+      expect(body).toContain('&lt;/pre&gt;&lt;script&gt;window.__pwned=3&lt;/script&gt;')
+      expect(body).toContain('data: [DONE]')
+      const without = await (
+        await fetch(`${server.baseUrl}/ui/sessions/${sessionId}/turns/1/raw`, auth)
+      ).text()
+      expect(without).toContain('No raw bodies were stored for this turn')
+      const other = await fetch(`${server.baseUrl}/ui/sessions/${sessionId}/turns/0/raw`, {
+        headers: { authorization: `Bearer ${OTHER_TOKEN}` },
+      })
+      expect(other.status).toBe(404)
     })
   })
 
