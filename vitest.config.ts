@@ -9,6 +9,7 @@ const TIMING_SENSITIVE = [
   'test/extproc/behaviour.test.ts',
   'test/extproc/server.test.ts',
   'test/emulator/emulator.test.ts',
+  'test/loop/request-gate.test.ts',
   'test/recorder/outage.test.ts',
   'test/recorder/recorder.test.ts',
 ]
@@ -30,6 +31,8 @@ export default defineConfig({
       include: ['src/**/*.ts'],
       reporter: ['text-summary', 'json-summary'],
       reportsDirectory: '.tmp/coverage',
+      // The figures are worth seeing when a test fails too.
+      reportOnFailure: true,
     },
     projects: [
       {
