@@ -5,13 +5,7 @@
  * every other file still runs.
  */
 import type { TestProject } from 'vitest/node'
-import { type Server, type SharedPostgres, startOwnServer } from './helpers/postgres.js'
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    testPostgres: SharedPostgres
-  }
-}
+import { type Server, startOwnServer } from './helpers/postgres.js'
 
 export default async function setup(project: TestProject) {
   if (process.env.TEST_DATABASE_URL) return

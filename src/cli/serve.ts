@@ -182,13 +182,18 @@ export function startupText(
     config.apiTokens.length > 0
       ? `read API ${admin}/v1/sessions, page ${admin}/ui/sessions?token=<token>`
       : 'read API and page off (set SESSIONTAP_API_TOKENS=<token>:<org-uuid> to turn them on)'
+  // The replay command's defaults are serve's; other addresses are spelled out.
+  const usual =
+    sidecar.grpcAddress === SERVE_OPTIONS.grpcAddress.defaultText &&
+    sidecar.httpAddress === SERVE_OPTIONS.httpAddress.defaultText
+  const addressFlags = usual ? '' : ` --target ${sidecar.grpcAddress} --admin-address ${sidecar.httpAddress}`
   return [
     'sessiontap is running',
     `  ext_proc (gRPC)  ${sidecar.grpcAddress}  point Envoy's ext_proc cluster here`,
     `  admin HTTP       ${admin}  /healthz /readyz /metrics; ${reading}`,
     `  data             ${data}`,
     'Try it from another terminal in the repository:',
-    `  npm run sessiontap -- replay test/fixtures/cases --target ${sidecar.grpcAddress} --admin-address ${sidecar.httpAddress}`,
+    `  npm run sessiontap -- replay test/fixtures/cases${addressFlags}`,
     'Stop with Ctrl-C (SIGINT) or SIGTERM; logs are JSON lines on standard error.',
   ].join('\n')
 }

@@ -32,6 +32,12 @@ export interface Server {
 /** What the vitest global setup hands to the workers: a server's maintenance URL, or why there is none. */
 export type SharedPostgres = { url: string; source: string } | { error: string }
 
+declare module 'vitest' {
+  export interface ProvidedContext {
+    testPostgres: SharedPostgres
+  }
+}
+
 export function externalServer(url: string, source: string): Server {
   return {
     urlFor(database) {
@@ -80,7 +86,7 @@ export async function startOwnServer(): Promise<Server> {
 async function sharedByVitest(): Promise<Server | null> {
   if (!process.env.VITEST) return null
   const { inject } = await import('vitest')
-  const shared = inject('testPostgres') as SharedPostgres | undefined
+  const shared: SharedPostgres | undefined = inject('testPostgres')
   if (!shared) return null
   if ('error' in shared) throw new Error(shared.error)
   return externalServer(shared.url, shared.source)
