@@ -33,6 +33,9 @@ export default defineConfig({
       reportsDirectory: '.tmp/coverage',
       // The figures are worth seeing when a test fails too.
       reportOnFailure: true,
+      // Measured 93.1% lines, 81.0% branches, 92.7% functions (2026-12-03); the floor is ~2 points under
+      // that, so parallel work may move it a little but not erode it. The aim is 95% / 90%.
+      thresholds: { lines: 91, branches: 79, functions: 90 },
     },
     projects: [
       {
