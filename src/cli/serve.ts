@@ -2,10 +2,13 @@
  * `sessiontap serve`: the sidecar. Opens the store (embedded by default), starts the recorder, the
  * ext_proc gRPC server and the admin HTTP server, and shuts down gracefully on SIGTERM/SIGINT.
  */
+
+import path from 'node:path'
 import { startAdminServer } from '../admin/http.js'
 import { createMetrics } from '../admin/metrics.js'
 import { createReadApiRoute } from '../api/routes.js'
-import type { ServeConfig } from '../config/load.js'
+import { loadOptions, type ServeConfig } from '../config/load.js'
+import { SERVE_OPTIONS } from '../config/options.js'
 import { startExtProcServer } from '../extproc/server.js'
 import { createLogger, type Logger } from '../log.js'
 import { FlaggedSessions } from '../loop/flagged-sessions.js'
@@ -16,6 +19,40 @@ import { createRecorder } from '../recorder/recorder.js'
 import { envelopeOptionsSchema } from '../session/index.js'
 import { openStore, runMigrations } from '../store/index.js'
 import { createSessionPageRoute } from '../web/routes.js'
+import type { CommandSpec } from './args.js'
+
+export const SERVE_COMMAND: CommandSpec = {
+  path: 'serve',
+  summary: 'run the sidecar: ext_proc gRPC server, recorder, admin HTTP',
+  usage: '[flags]',
+  description: `Run the sidecar: the ext_proc gRPC server Envoy sends traffic to, the recorder that turns
+exchanges into sessions and turns, and the admin HTTP server (/healthz, /readyz, /metrics, the read
+API /v1 and the page /ui). Without DATABASE_URL it records into an embedded database in the data
+dir, which one process at a time can open. Stops gracefully on SIGTERM or Ctrl-C.`,
+  options: SERVE_OPTIONS,
+  positionals: [0, 0],
+  examples: [
+    '$ sessiontap serve',
+    '$ DATABASE_URL=postgres://sessiontap@db:5432/sessiontap sessiontap serve --grpc-address 0.0.0.0:50051',
+    '$ SESSIONTAP_API_TOKENS="$TOKEN:00000000-0000-0000-0000-000000000000" sessiontap serve',
+  ],
+}
+
+const MIGRATE_OPTIONS = { databaseUrl: SERVE_OPTIONS.databaseUrl, dataDir: SERVE_OPTIONS.dataDir }
+
+export const MIGRATE_COMMAND: CommandSpec = {
+  path: 'migrate',
+  summary: 'apply database migrations and exit (serve does it at start by default)',
+  usage: '[flags]',
+  description: `Apply the database migrations (migrations/NNNN_*.sql) to DATABASE_URL, or to the embedded
+database in the data dir, and exit. serve applies them at start unless SESSIONTAP_MIGRATE=false.`,
+  options: MIGRATE_OPTIONS,
+  positionals: [0, 0],
+  examples: [
+    '$ DATABASE_URL=postgres://sessiontap@db:5432/sessiontap sessiontap migrate',
+    '$ sessiontap migrate --data-dir ./.sessiontap',
+  ],
+}
 
 export interface RunningSidecar {
   grpcAddress: string
@@ -133,9 +170,42 @@ export async function startSidecar(
   }
 }
 
-export async function serveCommand(config: ServeConfig): Promise<number> {
+/** What a newcomer needs after `npm start`: where it listens, where the data is, what to try next. */
+export function startupText(
+  config: ServeConfig,
+  sidecar: Pick<RunningSidecar, 'grpcAddress' | 'httpAddress'>,
+) {
+  const admin = `http://${sidecar.httpAddress}`
+  const data = config.databaseUrl
+    ? 'Postgres at DATABASE_URL'
+    : `embedded database in ${path.resolve(config.dataDir)} (one process at a time: stop serve before \`sessiontap sessions\`)`
+  const reading =
+    config.apiTokens.length > 0
+      ? `read API ${admin}/v1/sessions, page ${admin}/ui/sessions?token=<token>`
+      : 'read API and page off (set SESSIONTAP_API_TOKENS=<token>:<org-uuid> to turn them on)'
+  // The replay command's defaults are serve's; other addresses are spelled out.
+  const usual =
+    sidecar.grpcAddress === SERVE_OPTIONS.grpcAddress.defaultText &&
+    sidecar.httpAddress === SERVE_OPTIONS.httpAddress.defaultText
+  const addressFlags = usual ? '' : ` --target ${sidecar.grpcAddress} --admin-address ${sidecar.httpAddress}`
+  return [
+    'sessiontap is running',
+    `  ext_proc (gRPC)  ${sidecar.grpcAddress}  point Envoy's ext_proc cluster here`,
+    `  admin HTTP       ${admin}  /healthz /readyz /metrics; ${reading}`,
+    `  data             ${data}`,
+    'Try it from another terminal in the repository:',
+    `  npm run sessiontap -- replay test/fixtures/cases${addressFlags}`,
+    'Stop with Ctrl-C (SIGINT) or SIGTERM; logs are JSON lines on standard error.',
+  ].join('\n')
+}
+
+export async function serveCommand(
+  config: ServeConfig,
+  { out }: { out: (s: string) => void },
+): Promise<number> {
   const logger = createLogger(config.logLevel)
   const sidecar = await startSidecar(config, logger)
+  out(startupText(config, sidecar))
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       sidecar.stop(signal).then(resolve, (err) => {
@@ -149,8 +219,13 @@ export async function serveCommand(config: ServeConfig): Promise<number> {
   return 0
 }
 
-export async function migrateCommand(config: ServeConfig, out: (s: string) => void): Promise<number> {
-  const store = await openStore({ ...storeOptions(config), migrate: false })
+export async function migrateCommand(
+  flags: ReadonlyMap<string, string>,
+  env: NodeJS.ProcessEnv,
+  out: (s: string) => void,
+): Promise<number> {
+  const config = loadOptions(MIGRATE_OPTIONS, flags, env)
+  const store = await openStore({ ...storeOptions({ ...config, dbPoolSize: 2, migrate: false }) })
   try {
     const { applied } = await runMigrations(store.driver)
     out(applied.length > 0 ? `applied ${applied.join(', ')}` : 'database schema is up to date')

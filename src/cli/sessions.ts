@@ -2,12 +2,12 @@
  * `sessiontap sessions list|show|transcript|raw|delete|export|import`: the recorded sessions of one org,
  * on DATABASE_URL or the embedded database, as tables for people or JSON (--json) for scripts.
  */
-import fs from 'node:fs/promises'
+import fs from 'node:fs'
 import { renderTranscriptText } from '../api/transcript-text.js'
-import { loadOptions, parseArgv, z } from '../config/load.js'
+import { loadOptions, z } from '../config/load.js'
 import { SERVE_OPTIONS } from '../config/options.js'
 import { NIL_ORG } from '../session/turn.js'
-import { openStore, type Store } from '../store/index.js'
+import { DataDirLockedError, openStore, type Store } from '../store/index.js'
 import {
   deleteSession,
   getSession,
@@ -22,19 +22,11 @@ import { getTurnRaw, parseTurnRef, type RawBodyView } from '../store/turn-bodies
 import { exportSession } from '../transfer/export.js'
 import { parseDocument, serializeDocument } from '../transfer/format.js'
 import { type ImportResult, importSession } from '../transfer/import.js'
+import type { CommandSpec, ParsedCommandLine } from './args.js'
+import { renderOptions } from './args.js'
+import { createProgress, type Progress, type ProgressStream } from './progress.js'
 import { storeOptions } from './serve.js'
 import { renderFields, renderTable } from './table.js'
-
-export const SESSIONS_SUBCOMMANDS = [
-  'list',
-  'show',
-  'transcript',
-  'raw',
-  'delete',
-  'export',
-  'import',
-] as const
-type Subcommand = (typeof SESSIONS_SUBCOMMANDS)[number]
 
 const flag = z
   .union([z.boolean(), z.enum(['true', 'false'])])
@@ -66,78 +58,180 @@ export const SESSIONS_OPTIONS = {
   limit: {
     env: 'SESSIONTAP_SESSIONS_LIMIT',
     flag: '--limit',
-    help: 'list: sessions per page (at most 200)',
+    help: 'sessions per page (at most 200)',
     schema: z.coerce.number().int().min(1).max(200).default(50),
     defaultText: '50',
   },
   cursor: {
     env: 'SESSIONTAP_SESSIONS_CURSOR',
     flag: '--cursor',
-    help: 'list: the next page, as printed under the previous one',
+    help: 'the next page, as printed under the previous one',
     schema: z.string().min(1).optional(),
   },
   sort: {
     env: 'SESSIONTAP_SESSIONS_SORT',
     flag: '--sort',
-    help: `list: ${SESSION_SORTS.join(', ')}`,
+    help: `sort by: ${SESSION_SORTS.join(', ')}`,
     schema: z.enum(SESSION_SORTS).default('last_seen'),
     defaultText: 'last_seen',
   },
   order: {
     env: 'SESSIONTAP_SESSIONS_ORDER',
     flag: '--order',
-    help: `list: ${SORT_ORDERS.join(', ')}`,
+    help: `order: ${SORT_ORDERS.join(', ')}`,
     schema: z.enum(SORT_ORDERS).default('desc'),
     defaultText: 'desc',
   },
   harness: {
     env: 'SESSIONTAP_SESSIONS_HARNESS',
     flag: '--harness',
-    help: 'list: only this harness (claude, codex, ...)',
+    help: 'only this harness (claude, codex, ...)',
     schema: z.string().min(1).optional(),
   },
   status: {
     env: 'SESSIONTAP_SESSIONS_STATUS',
     flag: '--status',
-    help: 'list: active or ended',
+    help: 'only active or ended sessions',
     schema: z.enum(['active', 'ended']).optional(),
   },
   output: {
     env: 'SESSIONTAP_SESSIONS_OUTPUT',
     flag: '--output',
-    help: 'export: write the file here instead of standard output',
+    help: 'write the file here instead of standard output (shows progress on a terminal)',
     schema: z.string().min(1).optional(),
   },
   yes: {
     env: 'SESSIONTAP_SESSIONS_YES',
     flag: '--yes',
-    help: 'delete: really delete (required)',
+    help: 'really delete (required)',
     schema: flag,
     defaultText: 'false',
   },
 }
 
 type SessionsConfig = ReturnType<typeof loadSessionsConfig>
+type OptionKey = keyof typeof SESSIONS_OPTIONS
 
 function loadSessionsConfig(flags: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv) {
   return loadOptions(SESSIONS_OPTIONS, flags, env)
 }
 
-/** Bare boolean flags must not swallow the positional argument after them (`--json <id>`). */
-const BOOLEAN_FLAGS = new Set(['--json', '--yes'])
+const DATABASE: OptionKey[] = ['databaseUrl', 'dataDir', 'migrate']
 
-const USAGE = `usage: sessiontap sessions <command> [options]
-  list                      the org's sessions, most recent first
-  show <session-id>         one session: metadata, totals, parent and children
-  transcript <session-id>   the conversation, message by message
-  raw <session-id> <turn>   a turn's original request and response bodies (turn: index or turn id)
-  delete <session-id> --yes delete a session, its turns and the nodes no other session uses
-  export <session-id>       the session as one checksummed JSON file (--output <file>)
-  import <file>             a file written by export (- reads standard input); safe to repeat`
+function subcommand(
+  name: string,
+  summary: string,
+  usage: string,
+  keys: OptionKey[],
+  examples: string[],
+  description?: string,
+): CommandSpec {
+  const options = Object.fromEntries([...DATABASE, ...keys].map((k) => [k, SESSIONS_OPTIONS[k]]))
+  const arity = usage.split('<').length - 1
+  return {
+    path: `sessions ${name}`,
+    summary,
+    usage: `${usage} [flags]`.trim(),
+    description,
+    options,
+    positionals: [arity, arity],
+    examples,
+  }
+}
+
+const ID = '0192f0c4-6a3b-7c1d-8e2f-3a4b5c6d7e8f'
+
+export const SESSIONS_COMMANDS = {
+  list: subcommand(
+    'list',
+    "the org's sessions, most recent first",
+    '',
+    ['org', 'json', 'limit', 'cursor', 'sort', 'order', 'harness', 'status'],
+    [
+      '$ sessiontap sessions list',
+      '$ sessiontap sessions list --harness claude --sort cost --limit 20',
+      "$ sessiontap sessions list --json | jq -r '.sessions[].id'",
+    ],
+  ),
+  show: subcommand(
+    'show',
+    'one session: metadata, totals, parent and children',
+    '<session-id>',
+    ['org', 'json'],
+    [`$ sessiontap sessions show ${ID}`],
+  ),
+  transcript: subcommand(
+    'transcript',
+    'the conversation, message by message',
+    '<session-id>',
+    ['org', 'json'],
+    [`$ sessiontap sessions transcript ${ID} | less`],
+  ),
+  raw: subcommand(
+    'raw',
+    "a turn's original request and response bodies (turn: index or turn id)",
+    '<session-id> <turn>',
+    ['org', 'json'],
+    [`$ sessiontap sessions raw ${ID} 0`, `$ sessiontap sessions raw ${ID} 3 --json | jq -r .raw.request.text`],
+  ),
+  delete: subcommand(
+    'delete',
+    'delete a session, its turns and the nodes no other session uses',
+    '<session-id>',
+    ['org', 'yes', 'json'],
+    [`$ sessiontap sessions delete ${ID} --yes`],
+  ),
+  export: subcommand(
+    'export',
+    'the session as one checksummed JSON file',
+    '<session-id>',
+    ['org', 'output', 'json'],
+    [`$ sessiontap sessions export ${ID} --output session.json`],
+  ),
+  import: subcommand(
+    'import',
+    'a file written by export (- reads standard input); safe to repeat',
+    '<file>',
+    ['json'],
+    [
+      '$ sessiontap sessions import session.json',
+      '$ ssh prod sessiontap sessions export $ID | sessiontap sessions import -',
+    ],
+    'Import a file written by export into the org it names. Version and checksum are verified before\nanything is written; importing the same file again changes nothing.',
+  ),
+} satisfies Record<string, CommandSpec>
+
+export type SessionsSubcommand = keyof typeof SESSIONS_COMMANDS
+
+export const SESSIONS_HELP = `Read, delete, export or import the recorded sessions of one org, on DATABASE_URL or the embedded
+database in the data dir, as tables for people or JSON (--json) for scripts.
+
+USAGE
+  sessiontap sessions <command> [flags]
+
+COMMANDS
+${Object.entries(SESSIONS_COMMANDS)
+  .map(
+    ([name, spec]) =>
+      `  ${`${name} ${spec.usage.replace(' [flags]', '').replace('[flags]', '')}`.padEnd(26)}${spec.summary}`,
+  )
+  .join('\n')}
+
+FLAGS (every command)
+${renderOptions(Object.fromEntries(DATABASE.map((k) => [k, SESSIONS_OPTIONS[k]])))}
+
+EXAMPLES
+  $ sessiontap sessions list --harness claude
+  $ sessiontap help sessions export
+
+The embedded database opens in one process at a time: while \`sessiontap serve\` runs on it, stop it
+first, or read through its API and page (SESSIONTAP_API_TOKENS), or use DATABASE_URL.`
 
 export interface Output {
   out: (s: string) => void
   err: (s: string) => void
+  /** Where progress goes; standard error by default (drawn only when it is a terminal). */
+  progress?: ProgressStream
 }
 
 const count = (n: number) => n.toLocaleString('en-US')
@@ -179,10 +273,14 @@ function importText(result: ImportResult): string {
   return `imported session ${result.sessionId} into org ${result.orgId}${how}: ${result.turnsInserted} turns, ${result.nodesInserted} new nodes${parent}`
 }
 
-async function readInput(file: string): Promise<string> {
-  if (file !== '-') return fs.readFile(file, 'utf8')
+/** Reads a file (or standard input for -), counting bytes as they arrive. */
+async function readInput(file: string, progress: Progress): Promise<string> {
+  const stream = file === '-' ? process.stdin : fs.createReadStream(file)
   const chunks: Buffer[] = []
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  for await (const chunk of stream) {
+    chunks.push(chunk as Buffer)
+    progress.advance((chunk as Buffer).length)
+  }
   return Buffer.concat(chunks).toString('utf8')
 }
 
@@ -191,13 +289,28 @@ function rawText(title: string, body: RawBodyView): string {
   return `--- ${title} (${notes.join(', ')})\n${body.text}`
 }
 
+/** Writes in slices so a large file shows its progress. */
+async function writeOutput(file: string, text: string, progress: Progress): Promise<void> {
+  const bytes = Buffer.from(text)
+  const handle = await fs.promises.open(file, 'w')
+  try {
+    for (let at = 0; at < bytes.length; at += 1 << 20) {
+      const slice = bytes.subarray(at, at + (1 << 20))
+      await handle.write(slice)
+      progress.advance(slice.length)
+    }
+  } finally {
+    await handle.close()
+  }
+}
+
 async function runSubcommand(
-  sub: Subcommand,
+  sub: SessionsSubcommand,
   arg: string,
   turnArg: string | undefined,
   config: SessionsConfig,
   store: Store,
-  { out, err }: Output,
+  { out, err, progress: progressStream }: Output,
 ): Promise<number> {
   const org = config.org
   const print = (value: unknown, text: () => string) =>
@@ -306,7 +419,13 @@ async function runSubcommand(
         out(text.trimEnd())
         return 0
       }
-      await fs.writeFile(config.output, text)
+      const progress = createProgress('export', {
+        unit: 'bytes',
+        total: Buffer.byteLength(text),
+        stream: progressStream,
+      })
+      await writeOutput(config.output, text, progress)
+      progress.done()
       const { turns, nodes } = document.payload
       print(
         {
@@ -321,31 +440,41 @@ async function runSubcommand(
       return 0
     }
     case 'import': {
+      const total = arg === '-' ? 0 : fs.statSync(arg).size
+      const progress = createProgress('import', { unit: 'bytes', total, stream: progressStream })
+      const text = await readInput(arg, progress)
       // Version and checksum are verified before anything is written: a refused file changes nothing.
-      const result = await importSession(store.driver, parseDocument(await readInput(arg)))
+      progress.phase('verifying the checksum…')
+      const document = parseDocument(text)
+      progress.phase(
+        `writing ${document.payload.turns.length} turns and ${document.payload.nodes.length} nodes in one transaction…`,
+      )
+      const result = await importSession(store.driver, document).finally(() => progress.done())
       print(result, () => importText(result))
       return 0
     }
   }
 }
 
+/** The lock error says what to do in general; a newcomer running serve beside this needs the way to read. */
+const LOCKED_HINT =
+  ' While `sessiontap serve` runs on the embedded database, read through its API or page (SESSIONTAP_API_TOKENS) instead.'
+
 export async function sessionsCommand(
-  argv: readonly string[],
+  sub: SessionsSubcommand,
+  line: ParsedCommandLine,
   env: NodeJS.ProcessEnv,
   output: Output,
 ): Promise<number> {
-  const { flags, positional } = parseArgv(argv.map((a) => (BOOLEAN_FLAGS.has(a) ? `${a}=true` : a)))
-  const config = loadSessionsConfig(flags, env)
-  const [sub, arg, ...extra] = positional
-  const args = sub === 'list' ? 0 : sub === 'raw' ? 2 : 1
-  if (!SESSIONS_SUBCOMMANDS.includes(sub as Subcommand) || positional.length - 1 !== args) {
-    output.err(USAGE)
-    return 2
-  }
+  const config = loadSessionsConfig(line.flags, env)
   // A command needs one connection at a time; serve's pool size is for its writers.
-  const store = await openStore(storeOptions({ ...config, dbPoolSize: 2 }))
+  const store = await openStore(storeOptions({ ...config, dbPoolSize: 2 })).catch((err: unknown) => {
+    if (err instanceof DataDirLockedError) err.message += LOCKED_HINT
+    throw err
+  })
   try {
-    return await runSubcommand(sub as Subcommand, arg ?? '', extra[0], config, store, output)
+    const [arg, turnArg] = line.positional
+    return await runSubcommand(sub, arg ?? '', turnArg, config, store, output)
   } finally {
     await store.close()
   }

@@ -1,6 +1,7 @@
 /**
- * Reads settings from CLI flags (which win) and the environment, validates them all at once, and
- * reports every bad value in one line each, naming the variable and the flag.
+ * Reads settings from CLI flags (which win; src/cli/args.ts parses them) and the environment,
+ * validates them all at once, and reports every bad value in one line each, naming the variable or
+ * the flag.
  */
 import { z } from 'zod'
 import { type OptionSpec, SERVE_OPTIONS } from './options.js'
@@ -14,30 +15,6 @@ export class ConfigError extends Error {
 
 type Specs = Record<string, OptionSpec>
 type Parsed<S extends Specs> = { [K in keyof S]: z.output<S[K]['schema']> }
-
-/** Splits `--flag value`, `--flag=value` and bare boolean `--flag` / `--no-flag` from positional args. */
-export function parseArgv(argv: readonly string[]): { flags: Map<string, string>; positional: string[] } {
-  const flags = new Map<string, string>()
-  const positional: string[] = []
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!
-    if (!arg.startsWith('--')) {
-      positional.push(arg)
-      continue
-    }
-    const eq = arg.indexOf('=')
-    if (eq > 0) flags.set(arg.slice(0, eq), arg.slice(eq + 1))
-    else if (arg.startsWith('--no-')) flags.set(`--${arg.slice(5)}`, 'false')
-    else {
-      const next = argv[i + 1]
-      if (next !== undefined && !next.startsWith('--')) {
-        flags.set(arg, next)
-        i++
-      } else flags.set(arg, 'true')
-    }
-  }
-  return { flags, positional }
-}
 
 export function loadOptions<S extends Specs>(
   specs: S,
@@ -59,8 +36,6 @@ export function loadOptions<S extends Specs>(
       problems.push(`invalid ${source}=${shown}: ${reason} (${spec.help})`)
     }
   }
-  const known = new Set(Object.values(specs).map((s) => s.flag))
-  for (const flag of flags.keys()) if (!known.has(flag)) problems.push(`unknown option ${flag}`)
   if (problems.length > 0) throw new ConfigError(problems)
   return out as Parsed<S>
 }
@@ -69,15 +44,6 @@ export type ServeConfig = Parsed<typeof SERVE_OPTIONS>
 
 export function loadServeConfig(flags: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv): ServeConfig {
   return loadOptions(SERVE_OPTIONS, flags, env)
-}
-
-/** Help text lines for a set of options: flag, env, default, description. */
-export function optionsHelp(specs: Specs): string {
-  const rows = Object.values(specs).map((s) => [
-    `  ${s.flag} <value>`,
-    `${s.help}\n      env ${s.env}${s.defaultText ? `, default ${s.defaultText}` : ''}`,
-  ])
-  return rows.map(([a, b]) => `${a}\n      ${b}`).join('\n')
 }
 
 /** The README's configuration reference table, generated from the same declarations. */

@@ -31,7 +31,7 @@ export async function runExchange(
   spec: HttpExchangeSpec | LiveExchangeSpec,
   stats: EmulatorStats,
 ): Promise<EmulatedExchange> {
-  const requestId = uuidv7()
+  const requestId = spec.requestId ?? uuidv7()
   const result: EmulatedExchange = {
     requestId,
     upstreamRequest: { headers: [], body: Buffer.alloc(0) },

@@ -36,6 +36,8 @@ export interface ReplaySummary {
 export interface ReplayOptions {
   concurrency: number
   repeat: number
+  /** The request id of an exchange, from its spec and repetition (0-based); fresh ids when absent. */
+  requestId?: (spec: HttpExchangeSpec, repetition: number) => string
   /** Called with every finished exchange (tests compare bodies). */
   onExchange?: (spec: HttpExchangeSpec, result: EmulatedExchange) => void
 }
@@ -48,7 +50,10 @@ export async function replay(
 ): Promise<ReplaySummary> {
   const stats = emptyStats()
   const jobs: HttpExchangeSpec[] = []
-  for (let r = 0; r < options.repeat; r++) jobs.push(...specs)
+  for (let r = 0; r < options.repeat; r++) {
+    for (const spec of specs)
+      jobs.push(options.requestId ? { ...spec, requestId: options.requestId(spec, r) } : spec)
+  }
   const latencies: Partial<Record<RequestKind | 'all', number[]>> = { all: [] }
   const summary: ReplaySummary = {
     exchanges: 0,

@@ -54,6 +54,8 @@ export const DEFAULT_FILTER: FilterConfig = {
 /** One HTTP exchange to play: what the client sends and what the upstream answers. */
 export interface HttpExchangeSpec {
   name?: string
+  /** The x-request-id Envoy would set; a fresh UUIDv7 when absent. */
+  requestId?: string
   request: {
     method: string
     path: string

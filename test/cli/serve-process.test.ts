@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, describe, expect, it } from 'vitest'
 import { run } from '../../src/cli/run.js'
 import { startServe, waitForCounter } from '../helpers/serve-process.js'
@@ -22,14 +23,30 @@ describe('sessiontap serve as a process, on its embedded default database', () =
     expect((await fetch(`http://${http}/healthz`)).status).toBe(200)
     expect((await fetch(`http://${http}/readyz`)).status).toBe(200)
 
-    const out: string[] = []
-    const code = await run(
-      ['replay', path.join(ROOT, 'test/fixtures/cases'), '--target', grpc, '--message-timeout-ms', '5000'],
-      {},
-      (s) => out.push(s),
-    )
-    expect(code).toBe(0)
-    expect(out.join('\n')).toMatch(/exchanges: \d+ {2}violations: 0/)
+    // What a newcomer sees on standard output: where it listens, where the data is, what to try.
+    for (let i = 0; i < 100 && !first.stdout().includes('Stop with'); i++) await sleep(20)
+    expect(first.stdout()).toContain('sessiontap is running')
+    expect(first.stdout()).toContain(`ext_proc (gRPC)  ${grpc}`)
+    expect(first.stdout()).toContain(`admin HTTP       http://${http}`)
+    expect(first.stdout()).toContain(`embedded database in ${dataDir}`)
+    expect(first.stdout()).toContain(`replay test/fixtures/cases --target ${grpc} --admin-address ${http}`)
+
+    const replayCases = async () => {
+      const out: string[] = []
+      const code = await run(
+        ['replay', path.join(ROOT, 'test/fixtures/cases'), '--target', grpc, '--admin-address', http],
+        { SESSIONTAP_REPLAY_MESSAGE_TIMEOUT_MS: '5000' },
+        (s) => out.push(s),
+      )
+      return { code, out: out.join('\n') }
+    }
+    const replayed = await replayCases()
+    expect(replayed.code).toBe(0)
+    expect(replayed.out).toMatch(/exchanges: 4 {2}violations: 0/)
+    expect(replayed.out).toMatch(/^recorded: 4 new turn\(s\), 0 already recorded$/m)
+    // Trying it again stores nothing new: the request ids are derived from the cases.
+    const again = await replayCases()
+    expect(again.out).toMatch(/^recorded: 0 new turn\(s\), 4 already recorded \(replayed before/m)
 
     const second = startServe({ SESSIONTAP_DATA_DIR: dataDir })
     children.push(second.child)

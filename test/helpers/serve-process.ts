@@ -14,6 +14,8 @@ export interface ServeProcess {
   exited: Promise<number | null>
   /** Its log lines (stderr) so far. */
   lines: string[]
+  /** What it printed on standard output so far (the startup text a person reads). */
+  stdout: () => string
 }
 
 /** `env` adds to the process environment: SESSIONTAP_DATA_DIR, DATABASE_URL, other settings. */
@@ -30,6 +32,10 @@ export function startServe(env: Record<string, string>): ServeProcess {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const lines: string[] = []
+  let stdout = ''
+  child.stdout!.setEncoding('utf8').on('data', (text: string) => {
+    stdout += text
+  })
   const addresses = new Promise<{ grpc: string; http: string }>((resolve, reject) => {
     const found: Record<string, string> = {}
     child.stderr!.setEncoding('utf8').on('data', (text: string) => {
@@ -48,7 +54,7 @@ export function startServe(env: Record<string, string>): ServeProcess {
     child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${lines.join('\n')}`)))
   })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  return { child, addresses, exited, lines }
+  return { child, addresses, exited, lines, stdout: () => stdout }
 }
 
 /** Polls the admin /metrics until `name` (a counter without labels) reaches `value`. */
