@@ -172,7 +172,10 @@ export const SESSIONS_COMMANDS = {
     "a turn's original request and response bodies (turn: index or turn id)",
     '<session-id> <turn>',
     ['org', 'json'],
-    [`$ sessiontap sessions raw ${ID} 0`, `$ sessiontap sessions raw ${ID} 3 --json | jq -r .raw.request.text`],
+    [
+      `$ sessiontap sessions raw ${ID} 0`,
+      `$ sessiontap sessions raw ${ID} 3 --json | jq -r .raw.request.text`,
+    ],
   ),
   delete: subcommand(
     'delete',
@@ -270,7 +273,7 @@ function importText(result: ImportResult): string {
     missing: '; its parent is not in this database, so parent_session_id is empty',
   }[result.parent]
   const how = result.status === 'filled_placeholder' ? ' (filled the placeholder a child had created)' : ''
-  return `imported session ${result.sessionId} into org ${result.orgId}${how}: ${result.turnsInserted} turns, ${result.nodesInserted} new nodes${parent}`
+  return `imported session ${result.sessionId} into org ${result.orgId}${how}: ${result.turnsInserted} turns (${result.bodiesInserted} with raw bodies), ${result.nodesInserted} new nodes${parent}`
 }
 
 /** Reads a file (or standard input for -), counting bytes as they arrive. */

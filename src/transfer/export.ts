@@ -1,9 +1,10 @@
 /**
  * Export: one session of one org, read in one REPEATABLE READ snapshot, as a transfer document with
- * every stored column of its row, its turns and the nodes on its turns' chains.
+ * every stored column of its row, its turns, the nodes on its turns' chains and the turns' raw bodies.
  */
 import type { Driver, SqlSession } from '../store/index.js'
 import {
+  type BodiesRow,
   createDocument,
   NODE_COLUMNS,
   nodeRowSchema,
@@ -62,6 +63,38 @@ async function readNodes(tx: SqlSession, orgId: string, sessionId: string) {
   return rows.map(({ row }) => nodeRowSchema.parse(pick(row, NODE_COLUMNS)))
 }
 
+/** The raw bodies of the session's turns, bytes as stored (compressed) in base64. */
+async function readBodies(tx: SqlSession, orgId: string, sessionId: string): Promise<BodiesRow[]> {
+  const { rows } = await tx.query<{
+    turn_id: string
+    encoding: string
+    request: Uint8Array
+    request_size: string | number
+    request_truncated: boolean
+    response: Uint8Array
+    response_size: string | number
+    response_truncated: boolean
+  }>(
+    `SELECT b.turn_id, b.encoding, b.request, b.request_size, b.request_truncated,
+            b.response, b.response_size, b.response_truncated
+     FROM turns t JOIN turn_bodies b ON b.org_id = t.org_id AND b.turn_id = t.id
+     WHERE t.org_id = $1 AND t.session_id = $2 ORDER BY t.turn_index`,
+    [orgId, sessionId],
+  )
+  const base64 = (bytes: Uint8Array) =>
+    Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
+  return rows.map((row) => ({
+    turn_id: row.turn_id,
+    encoding: row.encoding,
+    request: base64(row.request),
+    request_size: Number(row.request_size),
+    request_truncated: row.request_truncated,
+    response: base64(row.response),
+    response_size: Number(row.response_size),
+    response_truncated: row.response_truncated,
+  }))
+}
+
 /** The session as a document, or null when the org has no session with this id. */
 export async function exportSession(
   driver: Driver,
@@ -78,8 +111,9 @@ export async function exportSession(
       const session = sessionRowSchema.parse(pick(found.row, SESSION_COLUMNS))
       const turns = await readTurns(tx, orgId, sessionId)
       const nodes = await readNodes(tx, orgId, sessionId)
+      const bodies = await readBodies(tx, orgId, sessionId)
       const parent = found.parent_key as { harness_id: string; harness_session_id: string } | null
-      return createDocument({ exported_at: new Date().toISOString(), session, parent, turns, nodes })
+      return createDocument({ exported_at: new Date().toISOString(), session, parent, turns, nodes, bodies })
     },
     { isolation: 'repeatable read' },
   )

@@ -110,6 +110,21 @@ export const nodeRowSchema = z.strictObject({
   created_at: timestamp,
 })
 
+/** Standard base64 of bytes (the stored, compressed form travels as it is). */
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64')
+
+/** One turn_bodies row without org_id: a turn's original bodies, compressed as stored (`encoding`). */
+export const bodiesRowSchema = z.strictObject({
+  turn_id: uuid,
+  encoding: z.string().min(1),
+  request: base64,
+  request_size: count,
+  request_truncated: z.boolean(),
+  response: base64,
+  response_size: count,
+  response_truncated: z.boolean(),
+})
+
 export const payloadSchema = z.strictObject({
   exported_at: timestamp,
   session: sessionRowSchema,
@@ -119,11 +134,14 @@ export const payloadSchema = z.strictObject({
   turns: z.array(turnRowSchema),
   /** Every node on the chains of the session's turns, by hash. */
   nodes: z.array(nodeRowSchema),
+  /** The raw bodies of the turns that have them, in turn order; absent in documents written before they were stored. */
+  bodies: z.array(bodiesRowSchema).optional(),
 })
 
 export type SessionRow = z.infer<typeof sessionRowSchema>
 export type TurnRow = z.infer<typeof turnRowSchema>
 export type NodeRow = z.infer<typeof nodeRowSchema>
+export type BodiesRow = z.infer<typeof bodiesRowSchema>
 export type TransferPayload = z.infer<typeof payloadSchema>
 
 export interface SessionDocument {

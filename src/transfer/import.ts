@@ -34,6 +34,8 @@ export interface ImportResult {
   sessionId: string
   turnsInserted: number
   nodesInserted: number
+  /** Turns whose raw bodies came with them. */
+  bodiesInserted: number
   parent: ParentOutcome
 }
 
@@ -110,6 +112,28 @@ async function insertTurns(tx: SqlSession, payload: TransferPayload, sessionId: 
   return inserted.rowCount
 }
 
+/** The raw bodies of the document's turns (inserted just before, so every turn_id is one of them). */
+async function insertBodies(tx: SqlSession, payload: TransferPayload): Promise<number> {
+  const bodies = payload.bodies ?? []
+  if (bodies.length === 0) return 0
+  const turnIds = new Set(payload.turns.map((t) => t.id))
+  const stray = bodies.find((b) => !turnIds.has(b.turn_id))
+  if (stray)
+    throw new TransferError(
+      `invalid export payload: raw bodies for turn ${stray.turn_id}, which the file does not hold`,
+    )
+  const inserted = await tx.query(
+    `INSERT INTO turn_bodies (org_id, turn_id, encoding, request, request_size, request_truncated,
+                              response, response_size, response_truncated)
+     SELECT $1, b.turn_id, b.encoding, decode(b.request, 'base64'), b.request_size, b.request_truncated,
+            decode(b.response, 'base64'), b.response_size, b.response_truncated
+     FROM jsonb_to_recordset($2::jsonb) AS b(turn_id uuid, encoding text, request text, request_size bigint,
+          request_truncated boolean, response text, response_size bigint, response_truncated boolean)`,
+    [payload.session.org_id, storableJson(bodies)],
+  )
+  return inserted.rowCount
+}
+
 async function writeSession(tx: SqlSession, row: SessionRow, placeholderId: string | null): Promise<void> {
   if (placeholderId === null) {
     const columns = columnList(SESSION_COLUMNS)
@@ -143,7 +167,14 @@ async function importInTransaction(tx: SqlSession, payload: TransferPayload): Pr
         `session ${session.id} already exists in org ${session.org_id} as ${keyText(sameId)}, not ${keyText(session)}`,
       )
     }
-    return { ...result, status: 'already_present', sessionId: session.id, turnsInserted: 0, nodesInserted: 0 }
+    return {
+      ...result,
+      status: 'already_present',
+      sessionId: session.id,
+      turnsInserted: 0,
+      nodesInserted: 0,
+      bodiesInserted: 0,
+    }
   }
   const sameKey = existing[0]
   if (sameKey && !(sameKey.is_placeholder && Number(sameKey.turn_count) === 0)) {
@@ -155,12 +186,14 @@ async function importInTransaction(tx: SqlSession, payload: TransferPayload): Pr
   await writeSession(tx, { ...session, parent_session_id: parent.id }, sameKey?.id ?? null)
   const nodesInserted = await insertNodes(tx, payload, sessionId)
   const turnsInserted = await insertTurns(tx, payload, sessionId)
+  const bodiesInserted = await insertBodies(tx, payload)
   return {
     ...result,
     status: sameKey ? 'filled_placeholder' : 'imported',
     sessionId,
     turnsInserted,
     nodesInserted,
+    bodiesInserted,
   }
 }
 

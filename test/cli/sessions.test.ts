@@ -109,7 +109,7 @@ describe('sessiontap sessions', () => {
     const imported = await sessiontap(targetDir, 'import', file)
     expect(imported).toMatchObject({
       code: 0,
-      out: `imported session ${sessionId} into org ${NIL_ORG}: 2 turns, 4 new nodes`,
+      out: `imported session ${sessionId} into org ${NIL_ORG}: 2 turns (1 with raw bodies), 4 new nodes`,
     })
     const again = await sessiontap(targetDir, 'import', file, '--json')
     expect(JSON.parse(again.out)).toMatchObject({ status: 'already_present', turnsInserted: 0 })

@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Store } from '../../src/store/index.js'
 import { openStore } from '../../src/store/store.js'
 import { exportSession } from '../../src/transfer/export.js'
-import { parseDocument, serializeDocument, TransferError } from '../../src/transfer/format.js'
+import { createDocument, parseDocument, serializeDocument, TransferError } from '../../src/transfer/format.js'
 import { importSession } from '../../src/transfer/import.js'
 import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js'
-import { at, chain, makeTurn } from '../store/turn-factory.js'
+import { at, chain, makeTurn, rawBodies } from '../store/turn-factory.js'
 
 const ORG = randomUUID()
 let databases: TestPostgres[] = []
@@ -31,6 +31,7 @@ async function snapshot(store: Store, orgId = ORG) {
     sessions: await table('SELECT to_jsonb(s) AS row FROM sessions s WHERE org_id = $1 ORDER BY id'),
     turns: await table('SELECT to_jsonb(t) AS row FROM turns t WHERE org_id = $1 ORDER BY id'),
     nodes: await table('SELECT to_jsonb(n) AS row FROM nodes n WHERE org_id = $1 ORDER BY hash'),
+    bodies: await table('SELECT to_jsonb(b) AS row FROM turn_bodies b WHERE org_id = $1 ORDER BY turn_id'),
   }
 }
 
@@ -52,6 +53,9 @@ async function recordSession(store: Store, harnessSessionId: string, parent: str
         nodes,
         costUsd: 0.0123456789,
         loopHash: `h${i % 2}`,
+        // Raw bodies on two turns of three: the one without shows they travel per turn.
+        rawBodies:
+          i === 1 ? null : rawBodies(`{"turn":${i},"text":"${'é'.repeat(i * 700)}"}`, `data: {"i":${i}}\n\n`),
         ...(i === 1 ? { statusCode: 500, errorType: 'api_error', errorMessage: 'boom' } : {}),
       }),
     )
@@ -86,11 +90,13 @@ describe('session export and import', () => {
         sessionId,
         turnsInserted: 3,
         nodesInserted: document!.payload.nodes.length,
+        bodiesInserted: 2,
         parent: 'none',
       })
       const imported = await snapshot(target)
       expect(imported).toEqual(await snapshot(source))
       expect(imported.sessions).toHaveLength(1)
+      expect(imported.bodies).toHaveLength(2)
 
       const again = await importSession(target.driver, parseDocument(file))
       expect(again).toMatchObject({ status: 'already_present', turnsInserted: 0, nodesInserted: 0 })
@@ -98,6 +104,28 @@ describe('session export and import', () => {
       // The imported copy exports to the same payload: nothing was lost on the way.
       const reexported = await exportSession(target.driver, ORG, sessionId)
       expect({ ...reexported!.payload, exported_at: '' }).toEqual({ ...document!.payload, exported_at: '' })
+    } finally {
+      await target.close()
+    }
+  })
+
+  it('imports a file written before raw bodies travelled, and refuses bodies for a turn the file lacks', async () => {
+    const sessionId = await recordSession(source, 'bodies')
+    const { payload } = (await exportSession(source.driver, ORG, sessionId))!
+    const { bodies, ...older } = payload
+    expect(bodies).toHaveLength(2)
+    const stray = createDocument({ ...payload, bodies: [{ ...bodies![0]!, turn_id: randomUUID() }] })
+    const target = await emptyStore()
+    try {
+      await expect(importSession(target.driver, parseDocument(serializeDocument(stray)))).rejects.toThrow(
+        /raw bodies for turn .* which the file does not hold/,
+      )
+      expect((await snapshot(target)).sessions).toEqual([])
+      const result = await importSession(
+        target.driver,
+        parseDocument(serializeDocument(createDocument(older))),
+      )
+      expect(result).toMatchObject({ status: 'imported', turnsInserted: 3, bodiesInserted: 0 })
     } finally {
       await target.close()
     }
@@ -199,9 +227,12 @@ async function snapshotOf(store: Store, sessionIds: string[]) {
   const all = await snapshot(store)
   const keep = new Set(sessionIds)
   const ids = (row: unknown, key: string) => keep.has((row as Record<string, string>)[key]!)
+  const turns = all.turns.filter((row) => ids(row, 'session_id'))
+  const turnIds = new Set(turns.map((row) => (row as { id: string }).id))
   return {
     sessions: all.sessions.filter((row) => ids(row, 'id')),
-    turns: all.turns.filter((row) => ids(row, 'session_id')),
+    turns,
     nodes: all.nodes.filter((row) => ids(row, 'session_id')),
+    bodies: all.bodies.filter((row) => turnIds.has((row as { turn_id: string }).turn_id)),
   }
 }
