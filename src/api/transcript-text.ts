@@ -10,6 +10,18 @@ function indent(text: string): string {
   return text.replace(/^/gm, '  ')
 }
 
+/** A base64 payload kept inline or as a reference (sha256 and size), said in a few words. */
+function payload(block: TranscriptBlock, field: string): string | undefined {
+  if (typeof block.sha256 === 'string') return `${block.bytes} bytes, sha256 ${block.sha256.slice(0, 12)}…`
+  const inline = str(block[field])
+  return inline === undefined ? undefined : `${Math.floor((inline.length * 3) / 4)} bytes inline`
+}
+
+/** "[kind a · b · c]" from the parts present. */
+function bracket(kind: string, parts: Array<string | undefined>): string {
+  return `[${[kind, ...parts.filter((p) => p !== undefined && p !== '')].join(' · ')}]`
+}
+
 /** One block as text lines; unknown block types fall back to their JSON. */
 export function renderBlock(block: TranscriptBlock): string {
   switch (block.type) {
@@ -18,7 +30,18 @@ export function renderBlock(block: TranscriptBlock): string {
     case 'thinking':
       return `(thinking)\n${indent(str(block.thinking) ?? '')}`
     case 'image':
-      return `[image${block.media_type ? ` ${str(block.media_type)}` : ''}${block.image_url ? ` ${str(block.image_url)}` : ''}]`
+      return bracket('image', [str(block.media_type), str(block.image_url), payload(block, 'image_base64')])
+    case 'document': {
+      const head = bracket('document', [
+        str(block.title) && `"${str(block.title)}"`,
+        str(block.media_type),
+        str(block.document_url),
+        str(block.file_id) && `file ${str(block.file_id)}`,
+        payload(block, 'document_base64'),
+      ])
+      const text = str(block.document_text)
+      return text === undefined ? head : `${head}\n${indent(text)}`
+    }
     case 'tool_use':
       return `→ ${str(block.tool_name) ?? 'tool'}(${JSON.stringify(block.tool_input ?? {})})${
         block.tool_use_id ? ` [${str(block.tool_use_id)}]` : ''
