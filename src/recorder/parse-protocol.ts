@@ -2,7 +2,7 @@
 import type { Exchange } from '../extproc/exchange.js'
 import type { TurnBuildResult } from './turn-builder.js'
 
-/** Why the pool could not build a turn (buildTurn's own reasons are DROP_REASONS). */
+/** Why the pool could not build a turn (buildTurn's own reasons are BUILD_DROP_REASONS). */
 export const POOL_DROP_REASONS = [
   'build_failed', // buildTurn threw: a bug in a parser
   'worker_crashed', // the worker died with the exchange in flight

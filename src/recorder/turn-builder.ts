@@ -15,7 +15,7 @@ import type { ChainNode, RawBodies, Turn } from '../session/turn.js'
 import { compressRawBody, RAW_BODY_ENCODING } from '../store/raw-body-codec.js'
 
 /** Why an exchange does not become a turn. */
-export const DROP_REASONS = [
+export const BUILD_DROP_REASONS = [
   'not_llm_api', // detectApi skipped it (detail: its skip reason)
   'no_response', // the stream ended before any response headers
   'over_budget', // the request body outgrew the capture budget, so it cannot be parsed
@@ -23,7 +23,7 @@ export const DROP_REASONS = [
   'request_parse', // the request body is not a valid request of the detected API
   'response_decode', // the response's content-encoding yielded no bytes at all
 ] as const
-export type DropReason = (typeof DROP_REASONS)[number]
+export type BuildDropReason = (typeof BUILD_DROP_REASONS)[number]
 
 /** Plain data only: it is posted to parse workers by structured clone. */
 export interface TurnBuildOptions {
@@ -46,7 +46,7 @@ export type TurnBuildResult =
       /** Envelope values refused as `<source>:<reason>` (bad ids, spoofed org, oversized headers); counted. */
       rejected: string[]
     }
-  | { ok: false; reason: DropReason; detail?: string }
+  | { ok: false; reason: BuildDropReason; detail?: string }
 
 function contentFree(nodes: ChainNode[]): ChainNode[] {
   // Hashes were computed over the content before it is dropped here, so chains still link up;

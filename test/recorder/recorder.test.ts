@@ -5,6 +5,7 @@ import { Registry } from 'prom-client'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger, silentLogger } from '../../src/log.js'
 import { DEFAULT_PRICES } from '../../src/pricing/prices.js'
+import { DROP_REASONS } from '../../src/recorder/drop-reasons.js'
 import { createRecorder, type Recorder, type RecorderDeps } from '../../src/recorder/recorder.js'
 import type { TurnBuildOptions } from '../../src/recorder/turn-builder.js'
 import { DEFAULT_ENVELOPE_OPTIONS } from '../../src/session/envelope-options.js'
@@ -77,6 +78,10 @@ describe('recorder on real Postgres', () => {
     const logs: string[] = []
     const { recorder: r, registry } = recorder({ logger: createLogger('debug', (line) => logs.push(line)) })
     await r.start()
+    // Every drop reason is a series from the start, at 0.
+    const series = (await registry.getSingleMetric('sessiontap_recorder_dropped_total')!.get()).values
+    expect(series.map((v) => v.labels.reason).sort()).toEqual([...DROP_REASONS].sort())
+    expect(series.every((v) => v.value === 0)).toBe(true)
     for (const e of exchanges('plain', 5)) r.consume(e)
     r.consume(exchange({ requestId: 'plain-files', path: '/v1/files' }))
     r.consume(exchange({ requestId: 'plain-bad', requestBody: body(Buffer.from('secret words, not JSON')) }))
