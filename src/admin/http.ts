@@ -4,9 +4,9 @@
  */
 import http from 'node:http'
 import type { Registry } from 'prom-client'
+import type { RouteHandler } from '../http/org-route.js'
+import { sendJson } from '../http/respond.js'
 import type { Logger } from '../log.js'
-
-export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean> | boolean
 
 export interface AdminServer {
   readonly address: string
@@ -27,14 +27,14 @@ export async function startAdminServer(options: {
       for (const route of options.routes ?? []) if (await route(req, res)) return
       const path = (req.url ?? '/').split('?')[0]
       if (req.method !== 'GET' && req.method !== 'HEAD')
-        return send(res, 405, { error: 'method not allowed' })
-      if (path === '/healthz') return send(res, 200, { status: 'ok' })
+        return sendJson(res, 405, { error: 'method not allowed' })
+      if (path === '/healthz') return sendJson(res, 200, { status: 'ok' })
       if (path === '/readyz') {
         try {
           await options.ready()
-          return send(res, 200, { status: 'ready' })
+          return sendJson(res, 200, { status: 'ready' })
         } catch (err) {
-          return send(res, 503, { status: 'not ready', reason: (err as Error).message })
+          return sendJson(res, 503, { status: 'not ready', reason: (err as Error).message })
         }
       }
       if (path === '/metrics') {
@@ -42,10 +42,10 @@ export async function startAdminServer(options: {
         res.end(await options.registry.metrics())
         return
       }
-      send(res, 404, { error: 'not found' })
+      sendJson(res, 404, { error: 'not found' })
     } catch (err) {
       options.logger.error('admin request failed', { err, path: req.url })
-      if (!res.headersSent) send(res, 500, { error: 'internal error' })
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' })
       else res.destroy()
     }
   })
@@ -67,10 +67,4 @@ export async function startAdminServer(options: {
         server.closeAllConnections()
       }),
   }
-}
-
-export function send(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body)
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
-  res.end(text)
 }

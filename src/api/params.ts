@@ -4,6 +4,7 @@
  */
 
 import { z } from 'zod'
+import { ApiError } from '../http/errors.js'
 import {
   DEFAULT_PAGE_SIZE,
   DEFAULT_TURNS_PAGE,
@@ -16,7 +17,6 @@ import {
   type TurnsOptions,
 } from '../store/queries.js'
 import { parseTurnRef, type TurnRef } from '../store/turn-bodies.js'
-import { ApiError } from './responses.js'
 
 // Postgres text cannot hold U+0000: reject it here rather than fail in SQL.
 const text = z

@@ -3,17 +3,13 @@
  * bearer token. Mounted as an admin RouteHandler; with no tokens configured it answers 404.
  */
 import type http from 'node:http'
-import type { RouteHandler } from '../admin/http.js'
+import { ApiError } from '../http/errors.js'
+import { createOrgRoute, type RouteHandler } from '../http/org-route.js'
+import { sendJson, sendText } from '../http/respond.js'
+import { type ApiToken, bearerToken } from '../http/tokens.js'
 import type { Logger } from '../log.js'
 import type { Driver } from '../store/driver.js'
-import {
-  deleteSession,
-  getSession,
-  getTranscript,
-  getTurns,
-  InvalidCursorError,
-  listSessions,
-} from '../store/queries.js'
+import { deleteSession, getSession, getTranscript, getTurns, listSessions } from '../store/queries.js'
 import { getTurnRaw } from '../store/turn-bodies.js'
 import {
   listSessionsQuery,
@@ -24,8 +20,6 @@ import {
   transcriptQuery,
   turnsQuery,
 } from './params.js'
-import { ApiError, sendApiError, sendJson, sendText } from './responses.js'
-import { type ApiToken, bearerToken, createTokenResolver } from './tokens.js'
 import { renderTranscriptText } from './transcript-text.js'
 
 export interface ReadApiOptions {
@@ -101,41 +95,23 @@ async function answer(
 }
 
 export function createReadApiRoute(options: ReadApiOptions): RouteHandler {
-  const resolveOrg = createTokenResolver(options.tokens)
-  const enabled = options.tokens.length > 0
-  return async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://admin.invalid')
-    if (url.pathname !== '/v1' && !url.pathname.startsWith('/v1/')) return false
-    try {
-      if (!enabled) {
-        throw new ApiError(
-          404,
-          'api_disabled',
-          'the read API is off: configure SESSIONTAP_API_TOKENS to enable it',
-        )
-      }
-      const orgId = resolveOrg(bearerToken(req.headers.authorization))
-      if (orgId === null) {
-        throw new ApiError(
-          401,
-          'unauthorized',
-          'send Authorization: Bearer <token> with a configured token',
-          {
-            'www-authenticate': 'Bearer realm="sessiontap"',
-          },
-        )
-      }
-      await answer(options.driver, orgId, req, res, url)
-    } catch (err) {
-      if (res.headersSent) res.destroy()
-      else if (err instanceof InvalidCursorError)
-        sendApiError(res, new ApiError(400, 'invalid_cursor', err.message))
-      else if (err instanceof ApiError) sendApiError(res, err)
-      else {
-        options.logger.error('read API request failed', { err, path: url.pathname })
-        sendApiError(res, new ApiError(500, 'internal', 'internal error'))
-      }
-    }
-    return true
-  }
+  return createOrgRoute({
+    prefix: '/v1',
+    tokens: options.tokens,
+    logger: options.logger,
+    name: 'read API',
+    disabled: new ApiError(
+      404,
+      'api_disabled',
+      'the read API is off: configure SESSIONTAP_API_TOKENS to enable it',
+    ),
+    credential: (req) => bearerToken(req.headers.authorization),
+    unauthorized: () =>
+      new ApiError(401, 'unauthorized', 'send Authorization: Bearer <token> with a configured token', {
+        'www-authenticate': 'Bearer realm="sessiontap"',
+      }),
+    handle: ({ orgId, req, res, url }) => answer(options.driver, orgId, req, res, url),
+    renderError: (res, err) =>
+      sendJson(res, err.status, { error: { code: err.code, message: err.message } }, err.headers),
+  })
 }

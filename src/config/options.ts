@@ -3,7 +3,7 @@
  * and the line of help that the CLI and the README's configuration reference show.
  */
 import { z } from 'zod'
-import { apiTokensSchema } from '../api/tokens.js'
+import { apiTokensSchema } from '../http/tokens.js'
 import { LOG_LEVELS } from '../log.js'
 
 const bool = z

@@ -4,14 +4,15 @@
  * token is redirected out of the URL). Strict CSP: no script runs on these pages at all.
  */
 import type http from 'node:http'
-import type { RouteHandler } from '../admin/http.js'
 import { listSessionsQuery, noQuery, parseQuery, parseSessionId, parseTurnRefParam } from '../api/params.js'
-import { ApiError, sendText } from '../api/responses.js'
-import { type ApiToken, bearerToken, createTokenResolver } from '../api/tokens.js'
 import { renderTranscriptText } from '../api/transcript-text.js'
+import { ApiError } from '../http/errors.js'
+import { createOrgRoute, type RouteHandler } from '../http/org-route.js'
+import { redirect, sendHtml, sendText } from '../http/respond.js'
+import { type ApiToken, bearerToken } from '../http/tokens.js'
 import type { Logger } from '../log.js'
 import type { Driver } from '../store/driver.js'
-import { getSession, getTranscript, getTurns, InvalidCursorError, listSessions } from '../store/queries.js'
+import { getSession, getTranscript, getTurns, listSessions } from '../store/queries.js'
 import { getTurnRaw } from '../store/turn-bodies.js'
 import { messagePage, rawPage, sessionListPage, sessionPage } from './pages.js'
 
@@ -25,31 +26,6 @@ export const TOKEN_COOKIE = 'sessiontap_token'
 /** Characters of transcript text put on the page; the plain-text link has everything. */
 const PAGE_TRANSCRIPT_CHARS = 256 * 1024
 const COOKIE_MAX_AGE_S = 12 * 60 * 60
-
-const HTML_HEADERS = {
-  'content-type': 'text/html; charset=utf-8',
-  'cache-control': 'no-store',
-  'content-security-policy':
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-}
-
-function sendHtml(
-  res: http.ServerResponse,
-  status: number,
-  body: string,
-  headers: Record<string, string> = {},
-) {
-  res.writeHead(status, { ...HTML_HEADERS, 'content-length': Buffer.byteLength(body), ...headers })
-  res.end(body)
-}
-
-function redirect(res: http.ServerResponse, location: string, headers: Record<string, string> = {}): void {
-  res.writeHead(303, { location, 'cache-control': 'no-store', 'content-length': 0, ...headers })
-  res.end()
-}
 
 function cookieToken(header: string | undefined): string | undefined {
   for (const part of (header ?? '').split(';')) {
@@ -112,46 +88,50 @@ async function answer(driver: Driver, orgId: string, res: http.ServerResponse, u
   )
 }
 
+/** The page's error answers: a short page with a title for the status. */
+function errorPage(res: http.ServerResponse, err: ApiError): void {
+  const title =
+    err.status === 401
+      ? 'Sign in'
+      : err.status === 404
+        ? 'Not found'
+        : err.status >= 500
+          ? 'Error'
+          : 'Bad request'
+  const text = err.status >= 500 ? 'Something went wrong; the log has the details.' : err.message
+  sendHtml(res, err.status, messagePage(title, text))
+}
+
 export function createSessionPageRoute(options: SessionPageOptions): RouteHandler {
-  const resolveOrg = createTokenResolver(options.tokens)
-  const enabled = options.tokens.length > 0
-  return async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://admin.invalid')
-    if (url.pathname !== '/ui' && !url.pathname.startsWith('/ui/')) return false
-    try {
-      if (!enabled) {
-        throw new ApiError(
-          404,
-          'disabled',
-          'The session page is off: configure SESSIONTAP_API_TOKENS to enable it.',
-        )
-      }
+  return createOrgRoute({
+    prefix: '/ui',
+    tokens: options.tokens,
+    logger: options.logger,
+    name: 'session page',
+    disabled: new ApiError(
+      404,
+      'disabled',
+      'The session page is off: configure SESSIONTAP_API_TOKENS to enable it.',
+    ),
+    // A token in the URL is a credential once: it is moved into a cookie below.
+    credential: (req, url) =>
+      url.searchParams.get('token') ??
+      bearerToken(req.headers.authorization) ??
+      cookieToken(req.headers.cookie),
+    unauthorized: (url) =>
+      url.searchParams.has('token')
+        ? new ApiError(401, 'unauthorized', 'That token is not configured.')
+        : new ApiError(401, 'unauthorized', 'Open this page once as /ui/sessions?token=<your API token>.'),
+    handle: async ({ orgId, req, res, url }) => {
       if (req.method !== 'GET') throw new ApiError(405, 'method_not_allowed', 'Only GET is supported here.')
       const fromQuery = url.searchParams.get('token')
       if (fromQuery !== null) {
-        if (resolveOrg(fromQuery) === null)
-          throw new ApiError(401, 'unauthorized', 'That token is not configured.')
         url.searchParams.delete('token')
         const cookie = `${TOKEN_COOKIE}=${fromQuery}; HttpOnly; SameSite=Strict; Path=/ui; Max-Age=${COOKIE_MAX_AGE_S}`
-        redirect(res, `${url.pathname}${url.search}`, { 'set-cookie': cookie })
-        return true
-      }
-      const orgId = resolveOrg(bearerToken(req.headers.authorization) ?? cookieToken(req.headers.cookie))
-      if (orgId === null) {
-        throw new ApiError(401, 'unauthorized', 'Open this page once as /ui/sessions?token=<your API token>.')
+        return redirect(res, `${url.pathname}${url.search}`, { 'set-cookie': cookie })
       }
       await answer(options.driver, orgId, res, url)
-    } catch (err) {
-      if (res.headersSent) res.destroy()
-      else if (err instanceof ApiError || err instanceof InvalidCursorError) {
-        const status = err instanceof ApiError ? err.status : 400
-        const title = status === 401 ? 'Sign in' : status === 404 ? 'Not found' : 'Bad request'
-        sendHtml(res, status, messagePage(title, err.message))
-      } else {
-        options.logger.error('session page request failed', { err, path: url.pathname })
-        sendHtml(res, 500, messagePage('Error', 'Something went wrong; the log has the details.'))
-      }
-    }
-    return true
-  }
+    },
+    renderError: errorPage,
+  })
 }

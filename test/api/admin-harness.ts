@@ -5,7 +5,7 @@
 import { Registry } from 'prom-client'
 import { startAdminServer } from '../../src/admin/http.js'
 import { createReadApiRoute } from '../../src/api/routes.js'
-import type { ApiToken } from '../../src/api/tokens.js'
+import type { ApiToken } from '../../src/http/tokens.js'
 import { silentLogger } from '../../src/log.js'
 import type { Store } from '../../src/store/store.js'
 import { createSessionPageRoute } from '../../src/web/routes.js'

@@ -3,7 +3,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { apiTokensSchema, bearerToken, createTokenResolver } from '../../src/api/tokens.js'
+import { apiTokensSchema, bearerToken, createTokenResolver } from '../../src/http/tokens.js'
 
 const ORG_A = randomUUID()
 const ORG_B = randomUUID()

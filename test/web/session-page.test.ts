@@ -109,7 +109,11 @@ describe('session page', () => {
       expect(anonymous.status).toBe(401)
       expect(anonymous.headers.get('content-type')).toContain('text/html')
       expect(await anonymous.text()).toContain('?token=')
-      expect((await fetch(`${server.baseUrl}/ui/sessions?token=wrong-token-0123456789`)).status).toBe(401)
+      const wrong = await fetch(`${server.baseUrl}/ui/sessions?token=wrong-token-0123456789`)
+      expect(wrong.status).toBe(401)
+      expect(await wrong.text()).toContain('That token is not configured.')
+      // Unauthenticated, a POST is refused for want of a token before its method is judged.
+      expect((await fetch(`${server.baseUrl}/ui/sessions`, { method: 'POST' })).status).toBe(401)
 
       const swap = await fetch(`${server.baseUrl}/ui/sessions?status=active&token=${TOKEN}`, {
         redirect: 'manual',
