@@ -47,13 +47,15 @@ export interface Recorded {
 
 /**
  * Waits until the sidecar has accounted for `expected` exchanges since `before` (commits happen off
- * the reply path), or until its counters stop moving, and returns the difference.
+ * the reply path), or until its counters, once they moved, stop moving for settleMs, and returns the
+ * difference. Before anything moved it waits up to timeoutMs: a first commit (workers starting, the
+ * database warming up) can take seconds on a busy machine.
  */
 export async function waitForRecorded(
   adminAddress: string,
   before: RecorderCounters,
   expected: number,
-  { settleMs = 1000, timeoutMs = 15_000, pollMs = 100 } = {},
+  { settleMs = 2000, timeoutMs = 15_000, pollMs = 100 } = {},
 ): Promise<Recorded | null> {
   const deadline = Date.now() + timeoutMs
   let last: RecorderCounters | null = null
@@ -68,7 +70,8 @@ export async function waitForRecorded(
     const accounted = delta.newTurns + delta.alreadyRecorded + (now.dropped - before.dropped)
     if (last === null || JSON.stringify(now) !== JSON.stringify(last)) movedAt = Date.now()
     last = now
-    if (accounted >= expected || Date.now() - movedAt >= settleMs || Date.now() >= deadline) return delta
+    const settled = accounted > 0 && Date.now() - movedAt >= settleMs
+    if (accounted >= expected || settled || Date.now() >= deadline) return delta
     await new Promise((resolve) => setTimeout(resolve, pollMs))
   }
 }

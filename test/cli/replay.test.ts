@@ -2,10 +2,12 @@
  * `sessiontap replay` as a newcomer runs it twice: request ids derived from the case, counters read
  * back from /metrics, one line when nothing listens, and progress only on a terminal.
  */
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createProgress, progressLine } from '../../src/cli/progress.js'
-import { parseRecorderCounters } from '../../src/cli/recorded.js'
+import { parseRecorderCounters, waitForRecorded } from '../../src/cli/recorded.js'
 import { stableRequestId } from '../../src/cli/replay.js'
 import { run } from '../../src/cli/run.js'
 import type { HttpExchangeSpec } from '../../src/emulator/types.js'
@@ -45,6 +47,40 @@ describe('recorder counters from /metrics', () => {
       'sessiontap_recorder_committed_totally_different 100',
     ].join('\n')
     expect(parseRecorderCounters(text)).toEqual({ committed: 7, alreadyCommitted: 2, dropped: 4 })
+  })
+})
+
+describe('waiting for what was recorded', () => {
+  /** A /metrics endpoint whose committed counter is `value()` at each scrape. */
+  async function metricsServer(value: () => number) {
+    const server = http.createServer((_req, res) =>
+      res.end(`sessiontap_recorder_committed_total ${value()}\n`),
+    )
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    return { address: `127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) }
+  }
+  const zero = { committed: 0, alreadyCommitted: 0, dropped: 0 }
+
+  it('keeps waiting while nothing moved yet (a slow first commit), then counts everything', async () => {
+    const started = Date.now()
+    const server = await metricsServer(() => (Date.now() - started > 600 ? 3 : 0))
+    try {
+      const recorded = await waitForRecorded(server.address, zero, 3, { settleMs: 200, pollMs: 20 })
+      expect(recorded).toEqual({ newTurns: 3, alreadyRecorded: 0 })
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('stops once the counters moved and then stood still for the settle time', async () => {
+    const server = await metricsServer(() => 2)
+    try {
+      const recorded = await waitForRecorded(server.address, zero, 3, { settleMs: 200, pollMs: 20 })
+      expect(recorded).toEqual({ newTurns: 2, alreadyRecorded: 0 })
+    } finally {
+      await server.close()
+    }
   })
 })
 
