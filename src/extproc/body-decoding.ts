@@ -6,6 +6,7 @@
  */
 import zlib from 'node:zlib'
 import { Decompress as ZstdDecompress } from 'fzstd'
+import { LIMITS } from '../limits.js'
 
 export interface DecodedBody {
   bytes: Buffer
@@ -13,7 +14,7 @@ export interface DecodedBody {
   error?: string
 }
 
-export const DEFAULT_MAX_DECODED_BYTES = 256 * 1024 * 1024
+export const DEFAULT_MAX_DECODED_BYTES = LIMITS.decodedBodyBytes
 
 type SyncDecoder = (input: Buffer, options: zlib.ZlibOptions & zlib.BrotliOptions) => Buffer
 

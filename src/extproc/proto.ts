@@ -8,6 +8,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
+import { LIMITS } from '../limits.js'
 
 function findProtoRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url))
@@ -62,4 +63,4 @@ export function loadProtos(): LoadedProtos {
 }
 
 /** gRPC receive limit: a BUFFERED body arrives as one message and can be as large as Envoy's buffer limit. */
-export const MAX_GRPC_MESSAGE_BYTES = 256 * 1024 * 1024
+export const MAX_GRPC_MESSAGE_BYTES = LIMITS.grpcMessageBytes

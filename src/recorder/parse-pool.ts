@@ -5,6 +5,7 @@
  */
 import { Worker } from 'node:worker_threads'
 import type { CapturedBody, Exchange } from '../extproc/exchange.js'
+import { LIMITS } from '../limits.js'
 import type { ParseJob, ParseReply, ParseResult, PoolDropReason } from './parse-protocol.js'
 import { buildTurn, type TurnBuildOptions } from './turn-builder.js'
 
@@ -18,7 +19,7 @@ export interface ParsePoolOptions {
   maxPendingBytes?: number
   /** A worker holding one exchange longer than this is terminated and replaced. */
   jobTimeoutMs?: number
-  /** Old-generation heap cap of each worker: a body that blows it kills that worker, not the process. */
+  /** Old-generation heap cap of each worker (default LIMITS.parseWorkerHeapMb): a body that blows it kills that worker, not the process. */
   maxWorkerHeapMb?: number
   onWorkerFailure?: (reason: PoolDropReason, detail: string) => void
 }
@@ -31,8 +32,6 @@ export interface ParsePool {
 }
 
 const DEFAULT_IN_FLIGHT = 2
-const DEFAULT_PENDING_BYTES = 256 * 1024 * 1024
-const DEFAULT_JOB_TIMEOUT_MS = 60_000
 
 interface Job {
   id: number
@@ -115,8 +114,8 @@ function weightOf(exchange: Exchange): number {
 
 export function createParsePool(options: ParsePoolOptions): ParsePool {
   const maxInFlight = Math.max(1, options.maxInFlightPerWorker ?? DEFAULT_IN_FLIGHT)
-  const maxPendingBytes = options.maxPendingBytes ?? DEFAULT_PENDING_BYTES
-  const jobTimeoutMs = options.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS
+  const maxPendingBytes = options.maxPendingBytes ?? LIMITS.parsePendingBytes
+  const jobTimeoutMs = options.jobTimeoutMs ?? LIMITS.parseJobTimeoutMs
   const waiting: Job[] = []
   let waitingBytes = 0
   let pending = 0
@@ -164,7 +163,7 @@ export function createParsePool(options: ParsePoolOptions): ParsePool {
       options.onWorkerFailure?.(reason, detail)
       slot.exitReason = undefined
       slot.failure = undefined
-      slot.worker = spawnWorker(options.buildOptions, options.maxWorkerHeapMb)
+      slot.worker = spawnWorker(options.buildOptions, options.maxWorkerHeapMb ?? LIMITS.parseWorkerHeapMb)
       attach(slot)
       dispatch()
     })
@@ -172,7 +171,7 @@ export function createParsePool(options: ParsePoolOptions): ParsePool {
 
   const slots: Slot[] = Array.from({ length: Math.max(0, options.size) }, () => {
     const slot: Slot = {
-      worker: spawnWorker(options.buildOptions, options.maxWorkerHeapMb),
+      worker: spawnWorker(options.buildOptions, options.maxWorkerHeapMb ?? LIMITS.parseWorkerHeapMb),
       inFlight: new Map(),
       timer: undefined,
       exitReason: undefined,

@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Registry } from 'prom-client'
 import type { Exchange, ExchangeConsumer } from '../extproc/exchange.js'
+import { LIMITS } from '../limits.js'
 import type { Logger } from '../log.js'
 import type { Turn } from '../session/turn.js'
 import type { IngestResult, Store } from '../store/index.js'
@@ -23,7 +24,7 @@ import { DEFAULT_RETRY, type RetryPolicy, Writers } from './writers.js'
 
 export { DEFAULT_RETRY, type RetryPolicy } from './writers.js'
 
-export const DEFAULT_QUEUE_MAX_BYTES = 256 * 1024 * 1024
+export const DEFAULT_QUEUE_MAX_BYTES = LIMITS.queueBytes
 /** Enough to pay BEGIN/COMMIT once for many turns, few enough that writers rarely wait on each other's sessions. */
 export const DEFAULT_COMMIT_BATCH = 16
 

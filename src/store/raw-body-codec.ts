@@ -5,10 +5,11 @@
  * (fzstd) only decompresses.
  */
 import zlib from 'node:zlib'
+import { LIMITS } from '../limits.js'
 import type { RawBodies, RawBody } from '../session/turn.js'
 
 /** Decoded bytes kept per body; a longer body keeps its first RAW_BODY_MAX_BYTES, flagged truncated. */
-export const RAW_BODY_MAX_BYTES = 8 * 1024 * 1024
+export const RAW_BODY_MAX_BYTES = LIMITS.rawBodyBytes
 
 export const RAW_BODY_ENCODING = 'br' satisfies RawBodies['encoding']
 
