@@ -5,10 +5,11 @@
 
 import path from 'node:path'
 import { startAdminServer } from '../admin/http.js'
-import { createMetrics } from '../admin/metrics.js'
+import { createRegistry } from '../admin/registry.js'
 import { createReadApiRoute } from '../api/routes.js'
 import { loadOptions, type ServeConfig } from '../config/load.js'
 import { SERVE_OPTIONS } from '../config/options.js'
+import { createExtProcMetrics } from '../extproc/metrics.js'
 import { startExtProcServer } from '../extproc/server.js'
 import { createLogger, type Logger } from '../log.js'
 import { FlaggedSessions } from '../loop/flagged-sessions.js'
@@ -77,7 +78,8 @@ export async function startSidecar(
   config: ServeConfig,
   logger: Logger = createLogger(config.logLevel),
 ): Promise<RunningSidecar> {
-  const metrics = createMetrics()
+  const registry = createRegistry()
+  const metrics = createExtProcMetrics(registry)
   const buildOptions = {
     envelope: envelopeOptionsSchema.parse({
       orgHeader: config.orgHeader,
@@ -111,8 +113,8 @@ export async function startSidecar(
     queueSize: config.queueSize,
     dataDir: config.dataDir,
     logger,
-    registry: metrics.registry,
-    onCommitted: loopCommitHook(flagged, createLoopMetrics(metrics.registry)),
+    registry: registry,
+    onCommitted: loopCommitHook(flagged, createLoopMetrics(registry)),
   })
   await recorder.start()
 
@@ -139,7 +141,7 @@ export async function startSidecar(
   let stopping = false
   const admin = await startAdminServer({
     address: config.httpAddress,
-    registry: metrics.registry,
+    registry: registry,
     logger,
     // The read API (/v1) and the session page (/ui); both answer 404 until API tokens are configured.
     routes: [

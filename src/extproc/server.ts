@@ -3,10 +3,10 @@
  * address, with a graceful shutdown that lets in-flight exchanges finish within a deadline.
  */
 import * as grpc from '@grpc/grpc-js'
-import type { Metrics } from '../admin/metrics.js'
 import type { Logger } from '../log.js'
 import type { ExchangeConsumer } from './exchange.js'
 import type { ProcessingRequest, ProcessingResponse } from './messages.js'
+import type { ExtProcMetrics } from './metrics.js'
 import { loadProtos, MAX_GRPC_MESSAGE_BYTES } from './proto.js'
 import { handleProcessStream, type StreamOptions } from './stream.js'
 
@@ -27,7 +27,7 @@ type HealthStatus = 'SERVING' | 'NOT_SERVING'
 
 export async function startExtProcServer(
   options: ExtProcServerOptions,
-  deps: { consumer: ExchangeConsumer; metrics: Metrics; logger: Logger },
+  deps: { consumer: ExchangeConsumer; metrics: ExtProcMetrics; logger: Logger },
 ): Promise<ExtProcServer> {
   const protos = loadProtos()
   const server = new grpc.Server({

@@ -5,12 +5,12 @@
  */
 import { performance } from 'node:perf_hooks'
 import type * as grpc from '@grpc/grpc-js'
-import type { Metrics } from '../admin/metrics.js'
 import type { Logger } from '../log.js'
 import { type Direction, ExchangeCapture } from './capture.js'
 import type { ExchangeConsumer, ExchangeEnding, HeaderMap } from './exchange.js'
 import type { BodySendMode, ProcessingRequest, ProcessingResponse, RequestKind } from './messages.js'
 import { REQUEST_KINDS } from './messages.js'
+import type { ExtProcMetrics } from './metrics.js'
 import { envelopeHeadersToStrip, immediateReply, replyTo } from './replies.js'
 
 export interface StreamOptions {
@@ -34,7 +34,7 @@ export interface LocalReply {
 
 export interface StreamDeps {
   consumer: ExchangeConsumer
-  metrics: Metrics
+  metrics: ExtProcMetrics
   logger: Logger
   options: StreamOptions
 }
@@ -48,9 +48,9 @@ function directionOf(kind: RequestKind): Direction {
 }
 
 /** The labelled children of the per-message metrics, resolved once: the reply path skips label hashing. */
-const perKind = new WeakMap<Metrics, ReturnType<typeof resolveKindMetrics>>()
+const perKind = new WeakMap<ExtProcMetrics, ReturnType<typeof resolveKindMetrics>>()
 
-function resolveKindMetrics(metrics: Metrics) {
+function resolveKindMetrics(metrics: ExtProcMetrics) {
   const children = {} as Record<
     RequestKind,
     { messages: { inc(): void }; reply: { observe(v: number): void } }
@@ -65,7 +65,7 @@ function resolveKindMetrics(metrics: Metrics) {
   return { children, bytes }
 }
 
-function kindMetrics(metrics: Metrics) {
+function kindMetrics(metrics: ExtProcMetrics) {
   let resolved = perKind.get(metrics)
   if (!resolved) {
     resolved = resolveKindMetrics(metrics)

@@ -1,8 +1,9 @@
 /** Starts a real sessiontap ext_proc server on a free port, recording every exchange it hands over. */
 import type * as grpc from '@grpc/grpc-js'
-import { createMetrics } from '../../src/admin/metrics.js'
+import { Registry } from 'prom-client'
 import { createExtProcClient } from '../../src/emulator/client.js'
 import type { Exchange, ExchangeConsumer } from '../../src/extproc/exchange.js'
+import { createExtProcMetrics, type ExtProcMetrics } from '../../src/extproc/metrics.js'
 import { type ExtProcServer, startExtProcServer } from '../../src/extproc/server.js'
 import type { StreamOptions } from '../../src/extproc/stream.js'
 import { silentLogger } from '../../src/log.js'
@@ -11,7 +12,7 @@ export interface TestServer {
   server: ExtProcServer
   client: grpc.Client
   exchanges: Exchange[]
-  metrics: ReturnType<typeof createMetrics>
+  metrics: ExtProcMetrics
   /** Resolves once `n` exchanges have been handed to the consumer. */
   waitForExchanges(n: number, timeoutMs?: number): Promise<Exchange[]>
   close(): Promise<void>
@@ -27,7 +28,7 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const exchanges: Exchange[] = []
   const waiters: Array<() => void> = []
-  const metrics = createMetrics({ defaultMetrics: false })
+  const metrics = createExtProcMetrics(new Registry())
   const consumer: ExchangeConsumer = options.consumer ?? {
     consume(exchange) {
       exchanges.push(exchange)

@@ -1,15 +1,9 @@
-/**
- * The Prometheus registry and every metric sessiontap exports. Metrics are created once here so the
- * names and labels are in one place; modules receive the handles they need.
- */
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+/** The ext_proc server's Prometheus metrics (sessiontap_extproc_*, sessiontap_exchanges_*), on the registry it is given. */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 
-export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
-  const registry = new Registry()
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'sessiontap_' })
+export function createExtProcMetrics(registry: Registry) {
   const registers = [registry]
   return {
-    registry,
     streams: new Counter({
       name: 'sessiontap_extproc_streams_total',
       help: 'ext_proc streams opened',
@@ -59,4 +53,4 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   }
 }
 
-export type Metrics = ReturnType<typeof createMetrics>
+export type ExtProcMetrics = ReturnType<typeof createExtProcMetrics>
