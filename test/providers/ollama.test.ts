@@ -77,6 +77,10 @@ describe('ollama responses', () => {
       done_reason: 'stop',
       prompt_eval_count: 26,
       eval_count: 9,
+      total_duration: 4883583458,
+      load_duration: 1334875,
+      prompt_eval_duration: 342546000,
+      eval_duration: 4535599000,
     },
   ]
 
@@ -95,6 +99,27 @@ describe('ollama responses', () => {
       reasoningTokens: null,
       status: 'reported',
     })
+    expect(r.providerTiming).toEqual({
+      totalNs: 4883583458,
+      loadNs: 1334875,
+      promptEvalNs: 342546000,
+      evalNs: 4535599000,
+    })
+  })
+
+  it('keeps only the durations the done line reports, and none when it reports none', () => {
+    const partial = respond(
+      'ollama.generate',
+      jsonBody({ model: 'm', response: 'x', done: true, total_duration: 10, eval_duration: 'soon' }),
+      'application/json',
+    )
+    expect(partial.providerTiming).toEqual({ totalNs: 10 })
+    const none = respond(
+      'ollama.generate',
+      jsonBody({ model: 'm', response: 'x', done: true }),
+      'application/json',
+    )
+    expect(none.providerTiming).toBeUndefined()
   })
 
   it('drops wrongly shaped lines without throwing and still reads tool calls and the done line', () => {
@@ -126,6 +151,7 @@ describe('ollama responses', () => {
     const r = respond('ollama.chat', ndjsonBody(lines.slice(0, 3)), 'application/x-ndjson')
     expect(r.complete).toBe(false)
     expect(r.usage.status).toBe('missing')
+    expect(r.providerTiming).toBeUndefined()
     expect(r.message?.content.at(-1)).toEqual({ type: 'text', text: 'Hello' })
   })
 
