@@ -172,7 +172,10 @@ export const SESSIONS_COMMANDS = {
     "a turn's original request and response bodies (turn: index or turn id)",
     '<session-id> <turn>',
     ['org', 'json'],
-    [`$ sessiontap sessions raw ${ID} 0`, `$ sessiontap sessions raw ${ID} 3 --json | jq -r .raw.request.text`],
+    [
+      `$ sessiontap sessions raw ${ID} 0`,
+      `$ sessiontap sessions raw ${ID} 3 --json | jq -r .raw.request.text`,
+    ],
   ),
   delete: subcommand(
     'delete',
