@@ -61,6 +61,8 @@ export interface BodySessionHints {
   promptCacheKey?: string
   /** Responses `conversation` (id string or `{id}`). */
   conversationId?: string
+  /** Gemini Code Assist `request.session_id` (gemini-cli's session id). */
+  geminiSessionId?: string
   /** Responses `previous_response_id`. */
   previousResponseId?: string
 }

@@ -1,7 +1,8 @@
 /**
- * A self-written Gemini exchange in the corpus folder layout (test/fixtures/gemini-cases): reasoning
+ * Self-written Gemini exchanges in the corpus folder layout (test/fixtures/gemini-cases): reasoning
  * and cache counts with exact numbers, thought parts kept as thinking, two candidates kept as two
- * choices. Parsed end to end as the recorder does (detect → request → decodeBody → response → chain).
+ * choices; and gemini-cli's Code Assist call, whose request and response chunks wrap the Gemini ones.
+ * Parsed end to end as the recorder does (detect → request → decodeBody → response → chain).
  */
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -87,5 +88,82 @@ describe('gemini fixture: thinking, cached content, tool-use prompt, two candida
       expect(byHash.get(hash)?.role).toBe('assistant')
     }
     expect(chain.choiceHashes![0]).not.toBe(chain.choiceHashes![1])
+  })
+})
+
+describe('gemini fixture: Code Assist (gemini-cli signed in with Google), wrapped request and chunks', () => {
+  const { detected, request, response } = parse('gemini-code-assist-stream')
+
+  it('detects /v1internal:streamGenerateContent as a Gemini generate call and unwraps the request', () => {
+    expect(detected).toEqual({ ok: true, api: 'gemini.generate', provider: 'gemini' })
+    expect(request).toMatchObject({
+      model: 'gemini-2.5-pro',
+      stream: true,
+      toolCount: 2,
+      hints: { geminiSessionId: '5d1f0c1e-8f7a-4c2b-9a51-2f3b7c0d9e44' },
+    })
+    expect(request.system).toEqual([{ type: 'text', text: 'You are an interactive CLI agent.' }])
+    expect(request.messages).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'List the files here.' }] },
+    ])
+  })
+
+  it('unwraps every {response, traceId} chunk: thinking, the tool call, usage, the trace id as response id', () => {
+    expect(response).toMatchObject({
+      model: 'gemini-2.5-pro',
+      providerResponseId: 'fx-trace-9c2e',
+      stopReason: 'STOP',
+      complete: true,
+      error: null,
+    })
+    expect(response.message?.content).toEqual([
+      { type: 'thinking', text: 'Listing the working directory.' },
+      { type: 'tool_use', id: 'list_directory', name: 'list_directory', input: { path: '/work/demo' } },
+    ])
+    expect(response.usage).toEqual({
+      inputTokens: 9050,
+      outputTokens: 82,
+      cacheReadTokens: 8120,
+      cacheCreationTokens: null,
+      reasoningTokens: 64,
+      status: 'reported',
+    })
+  })
+
+  it("treats Code Assist's other methods as side endpoints; a non-streamed wrapped answer is unwrapped too", () => {
+    for (const method of ['countTokens', 'loadCodeAssist', 'onboardUser', 'listExperiments'])
+      expect(detectApi('POST', `/v1internal:${method}`, {})).toEqual({ ok: false, reason: 'not_a_turn' })
+    const body = Buffer.from(
+      JSON.stringify({
+        response: {
+          candidates: [{ content: { role: 'model', parts: [{ text: 'Hi' }] }, finishReason: 'STOP' }],
+          usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 1 },
+          modelVersion: 'gemini-2.5-flash',
+        },
+        traceId: 't-1',
+      }),
+    )
+    const r = parseResponse({
+      api: 'gemini.generate',
+      status: 200,
+      contentType: 'application/json',
+      body,
+      request: null,
+    })
+    expect(r).toMatchObject({
+      message: { content: [{ type: 'text', text: 'Hi' }] },
+      providerResponseId: 't-1',
+      complete: true,
+      usage: { inputTokens: 3, outputTokens: 1 },
+    })
+  })
+
+  it('refuses a Code Assist request without its inner request, as for any malformed body', () => {
+    const bad = parseRequest(
+      'gemini.generate',
+      Buffer.from('{"model":"gemini-2.5-pro"}'),
+      '/v1internal:generateContent',
+    )
+    expect(bad.ok).toBe(false)
   })
 })
