@@ -176,4 +176,54 @@ describe('ollama responses', () => {
     const err = respond('ollama.chat', jsonBody({ error: "model 'x' not found" }), 'application/json', 404)
     expect(err.error).toEqual({ type: 'http_404', message: "model 'x' not found" })
   })
+
+  it('folds a streamed /api/generate with top-level thinking and takes its durations', () => {
+    const r = respond(
+      'ollama.generate',
+      ndjsonBody([
+        { model: 'gpt-oss:20b', response: '', thinking: 'Need three', done: false },
+        { model: 'gpt-oss:20b', response: '', thinking: ' words.', done: false },
+        { model: 'gpt-oss:20b', response: 'Soft, quick, curious.', done: false },
+        {
+          model: 'gpt-oss:20b',
+          response: '',
+          done: true,
+          done_reason: 'length',
+          total_duration: 912000000,
+          load_duration: 61000000,
+          prompt_eval_count: 72,
+          prompt_eval_duration: 40000000,
+          eval_count: 31,
+          eval_duration: 800000000,
+        },
+      ]),
+      'application/x-ndjson',
+    )
+    expect(r.message?.content).toEqual([
+      { type: 'thinking', text: 'Need three words.' },
+      { type: 'text', text: 'Soft, quick, curious.' },
+    ])
+    expect(r).toMatchObject({
+      stopReason: 'length',
+      complete: true,
+      usage: { inputTokens: 72, outputTokens: 31 },
+    })
+    expect(r.providerTiming).toEqual({
+      totalNs: 912000000,
+      loadNs: 61000000,
+      promptEvalNs: 40000000,
+      evalNs: 800000000,
+    })
+  })
+
+  it('fails a 200 stream that carries an error line, keeping what came before it', () => {
+    const r = respond(
+      'ollama.chat',
+      ndjsonBody([lines[1], { error: 'an error was encountered while running the model: unexpected EOF' }]),
+      'application/x-ndjson',
+    )
+    expect(r.complete).toBe(false)
+    expect(r.error?.message).toBe('an error was encountered while running the model: unexpected EOF')
+    expect(r.message?.content).toEqual([{ type: 'text', text: 'Hel' }])
+  })
 })

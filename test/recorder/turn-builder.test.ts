@@ -73,7 +73,7 @@ describe('buildTurn', () => {
     expect(turn.costUsd).not.toBeNull()
   })
 
-  it('carries the durations an Ollama done line reports, and none for a provider that sends none', () => {
+  it('carries the durations an Ollama done line reports (through the spool too), and none for a provider that sends none', () => {
     const ollama = exchange({
       path: '/api/chat',
       requestBody: body(
@@ -103,6 +103,8 @@ describe('buildTurn', () => {
       ),
     })
     const turn = built(buildTurn(ollama, OPTIONS))
+    const spooled = parseSpoolLine(JSON.stringify(spoolRecord(turn, 'drain')))
+    expect(spooled.ok && spooled.turn.providerTiming).toEqual(turn.providerTiming)
     expect(turn).toMatchObject({
       api: 'ollama.chat',
       isComplete: true,
