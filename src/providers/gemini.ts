@@ -3,6 +3,12 @@
  * and the stream flag come from the path. A streamed response is a JSON array of
  * GenerateContentResponse objects (or SSE with alt=sse); each one carries the next parts of every
  * candidate and the usage so far (last one wins). Terminal: the last chunk has a finishReason.
+ *
+ * Also Gemini Code Assist (cloudcode-pa.googleapis.com/v1internal:generateContent and
+ * :streamGenerateContent?alt=sse), what gemini-cli calls when signed in with a Google account: the
+ * request wraps a generateContent request as `{model, project, user_prompt_id, request: {...,
+ * session_id}}` and each response chunk wraps a GenerateContentResponse as `{response, traceId}`
+ * (gemini-cli packages/core/src/code_assist/converter.ts). Both are unwrapped here.
  */
 import { z } from 'zod'
 import { BlockAssembler } from './content.js'
@@ -10,7 +16,7 @@ import { errorFromBody } from './errors.js'
 import { pathOnly } from './paths.js'
 import type { ApiParser, RequestParseResult, StreamReducer } from './provider.js'
 import { ResponseState } from './response-state.js'
-import type { ContentBlock, Message } from './types.js'
+import type { BodySessionHints, ContentBlock, Message } from './types.js'
 import { geminiUsage } from './usage.js'
 import { validate } from './validation.js'
 
@@ -72,6 +78,32 @@ const chunkSchema = z.looseObject({
 })
 
 const MODEL_METHOD = /\/models\/([^/:]+):(generateContent|streamGenerateContent)$/
+const CODE_ASSIST_METHOD = /\/v1internal:(generateContent|streamGenerateContent)$/
+/** Code Assist's other methods (countTokens, loadCodeAssist, onboardUser, ...) are not turns. */
+const CODE_ASSIST_SIDE = /\/v1internal:[A-Za-z]+$/
+
+const codeAssistRequest = z.looseObject({
+  model: z.string().nullish(),
+  project: z.string().nullish(),
+  user_prompt_id: z.string().nullish(),
+  // Validated as a generateContent request below; session_id is gemini-cli's session.
+  request: z.looseObject({ session_id: z.string().nullish() }),
+})
+
+const codeAssistChunk = z.looseObject({
+  response: z.record(z.string(), z.unknown()),
+  traceId: z.string().nullish(),
+})
+
+/** A Code Assist chunk as the GenerateContentResponse it wraps (traceId as the response id), else the value. */
+function unwrapCodeAssist(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || 'candidates' in value || !('response' in value))
+    return value
+  const parsed = codeAssistChunk.safeParse(value)
+  if (!parsed.success) return value
+  const { response, traceId } = parsed.data
+  return traceId && response.responseId == null ? { ...response, responseId: traceId } : response
+}
 
 function toolUse(call: NonNullable<Part['functionCall']>): ContentBlock {
   // Older models send no call id; the name is what the matching functionResponse refers to.
@@ -124,10 +156,38 @@ function blocksOf(c: z.infer<typeof content> | string): ContentBlock[] {
 }
 
 function parseRequest(body: unknown, path: string): RequestParseResult {
+  const bare = pathOnly(path)
+  const codeAssist = CODE_ASSIST_METHOD.exec(bare)
+  if (codeAssist) {
+    const wrapper = validate(codeAssistRequest, body, 'Code Assist request')
+    if (!wrapper.ok) return wrapper
+    const inner = validate(requestSchema, wrapper.value.request, 'Code Assist request.request')
+    if (!inner.ok) return inner
+    const sessionId = wrapper.value.request.session_id
+    return generateRequest(
+      inner.value,
+      wrapper.value.model ?? null,
+      codeAssist[1] === 'streamGenerateContent',
+      sessionId ? { geminiSessionId: sessionId } : {},
+    )
+  }
   const parsed = validate(requestSchema, body, 'generateContent request')
   if (!parsed.ok) return parsed
-  const r = parsed.value
-  const match = MODEL_METHOD.exec(pathOnly(path))
+  const match = MODEL_METHOD.exec(bare)
+  return generateRequest(
+    parsed.value,
+    match ? decodeURIComponent(match[1]!) : null,
+    match?.[2] === 'streamGenerateContent',
+    {},
+  )
+}
+
+function generateRequest(
+  r: z.infer<typeof requestSchema>,
+  model: string | null,
+  stream: boolean,
+  hints: BodySessionHints,
+): RequestParseResult {
   const instruction = r.systemInstruction ?? r.system_instruction
   const messages: Message[] = r.contents.map((c) => ({
     role: c.role === 'model' ? 'assistant' : c.role === 'function' ? 'tool' : 'user',
@@ -144,12 +204,12 @@ function parseRequest(body: unknown, path: string): RequestParseResult {
     value: {
       api: 'gemini.generate',
       provider: 'gemini',
-      model: match ? decodeURIComponent(match[1]!) : null,
-      stream: match?.[2] === 'streamGenerateContent',
+      model,
+      stream,
       system: instruction ? blocksOf(instruction) : [],
       messages,
       toolCount,
-      hints: {},
+      hints,
     },
   }
 }
@@ -174,7 +234,7 @@ function createReducer(mode: 'json' | 'stream'): StreamReducer {
 
   return {
     push(_event, value) {
-      const parsed = chunkSchema.safeParse(value)
+      const parsed = chunkSchema.safeParse(unwrapCodeAssist(value))
       if (!parsed.success) return
       const chunk = parsed.data
       if (chunk.error != null) state.error = errorFromBody(chunk)
@@ -211,9 +271,10 @@ function createReducer(mode: 'json' | 'stream'): StreamReducer {
 export const geminiGenerate: ApiParser = {
   api: 'gemini.generate',
   provider: 'gemini',
-  matches: (path) => MODEL_METHOD.test(path),
+  matches: (path) => MODEL_METHOD.test(path) || CODE_ASSIST_METHOD.test(path),
   isSideEndpoint: (path) =>
-    /\/models\/[^/:]+:(countTokens|embedContent|batchEmbedContents|batchGenerateContent)$/.test(path),
+    /\/models\/[^/:]+:(countTokens|embedContent|batchEmbedContents|batchGenerateContent)$/.test(path) ||
+    CODE_ASSIST_SIDE.test(path),
   parseRequest,
   createReducer,
 }

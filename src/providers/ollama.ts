@@ -9,7 +9,7 @@ import { errorFromBody } from './errors.js'
 import type { ApiParser, RequestParseResult, StreamReducer } from './provider.js'
 import { ResponseState } from './response-state.js'
 import { isNullishNumber, isRecord, nullishStrings } from './shape.js'
-import type { Api, ContentBlock, Message, ParsedRequest } from './types.js'
+import type { Api, ContentBlock, Message, ParsedRequest, ProviderTiming } from './types.js'
 import { ollamaUsage } from './usage.js'
 import { validate } from './validation.js'
 
@@ -56,6 +56,11 @@ const lineSchema = z.looseObject({
   done_reason: z.string().nullish(),
   prompt_eval_count: z.number().nullish(),
   eval_count: z.number().nullish(),
+  // Durations are informative only: a malformed one is ignored, never a reason to drop the done line.
+  total_duration: z.unknown().optional(),
+  load_duration: z.unknown().optional(),
+  prompt_eval_duration: z.unknown().optional(),
+  eval_duration: z.unknown().optional(),
   error: z.unknown().optional(),
 })
 
@@ -128,6 +133,27 @@ function parseGenerateRequest(body: unknown): RequestParseResult {
 }
 
 type Line = z.infer<typeof lineSchema>
+
+const DURATIONS = [
+  ['total_duration', 'totalNs'],
+  ['load_duration', 'loadNs'],
+  ['prompt_eval_duration', 'promptEvalNs'],
+  ['eval_duration', 'evalNs'],
+] as const
+
+/** The done line's durations (nanoseconds), or null when it reports none. */
+export function ollamaTiming(line: Line): ProviderTiming | null {
+  const timing: ProviderTiming = {}
+  let any = false
+  for (const [field, key] of DURATIONS) {
+    const value = line[field]
+    if (typeof value === 'number' && Number.isFinite(value) && value >= 0) {
+      timing[key] = value
+      any = true
+    }
+  }
+  return any ? timing : null
+}
 const LINE_TEXT_FIELDS = ['model', 'response', 'thinking', 'done_reason'] as const
 const MESSAGE_TEXT_FIELDS = ['role', 'content', 'thinking', 'tool_name'] as const
 
@@ -169,6 +195,7 @@ function createReducer(): StreamReducer {
         state.terminal = true
         state.stopReason = line.done_reason ?? null
         state.usage = ollamaUsage(line)
+        state.providerTiming = ollamaTiming(line)
       }
     },
     // Ollama's native API has no response id: providerResponseId stays null.

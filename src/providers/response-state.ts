@@ -4,7 +4,7 @@
  */
 import type { ErrorInfo } from './errors.js'
 import type { ReducedStream } from './provider.js'
-import type { ContentBlock, Message, Usage } from './types.js'
+import type { ContentBlock, Message, ProviderTiming, Usage } from './types.js'
 import { missingUsage } from './usage.js'
 
 export class ResponseState {
@@ -12,6 +12,7 @@ export class ResponseState {
   model: string | null = null
   stopReason: string | null = null
   usage: Usage = missingUsage()
+  providerTiming: ProviderTiming | null = null
   error: ErrorInfo | null = null
   terminal = false
 
@@ -40,6 +41,7 @@ export class ResponseState {
         stopReason: this.stopReason,
         providerResponseId: this.id,
         usage: this.usage,
+        ...(this.providerTiming ? { providerTiming: this.providerTiming } : {}),
         error: this.error,
       },
       terminal: this.terminal,

@@ -61,6 +61,8 @@ export interface BodySessionHints {
   promptCacheKey?: string
   /** Responses `conversation` (id string or `{id}`). */
   conversationId?: string
+  /** Gemini Code Assist `request.session_id` (gemini-cli's session id). */
+  geminiSessionId?: string
   /** Responses `previous_response_id`. */
   previousResponseId?: string
 }
@@ -102,6 +104,18 @@ export interface Usage {
   status: UsageStatus
 }
 
+/**
+ * Timings the provider itself reported for the call, in nanoseconds as sent (Ollama's done line:
+ * total_duration, load_duration, prompt_eval_duration, eval_duration). A key is absent when not
+ * reported; no provider field means null, not an empty object.
+ */
+export interface ProviderTiming {
+  totalNs?: number
+  loadNs?: number
+  promptEvalNs?: number
+  evalNs?: number
+}
+
 export interface ParsedResponse {
   /**
    * The assembled assistant message (the first choice or candidate), or null when no response was
@@ -118,6 +132,8 @@ export interface ParsedResponse {
   stopReason: string | null
   providerResponseId: string | null
   usage: Usage
+  /** What the provider said the call took (Ollama); absent or null: not reported. */
+  providerTiming?: ProviderTiming | null
   /** False when a stream was truncated or malformed; what was parsed is kept. */
   complete: boolean
   error: { type: string | null; message: string | null } | null

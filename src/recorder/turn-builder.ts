@@ -128,6 +128,7 @@ export function buildTurn(exchange: Exchange, options: TurnBuildOptions): TurnBu
     startedAt: new Date(timing.startedAt),
     latencyMs: timing.endedAt - timing.startedAt,
     ttftMs: timing.firstResponseAt === undefined ? null : timing.firstResponseAt - timing.startedAt,
+    providerTiming: parsed.providerTiming ?? null,
     nodes: options.storeContent ? chain.nodes : contentFree(chain.nodes),
     requestLeafHash: chain.requestLeafHash,
     responseHash: chain.responseHash,

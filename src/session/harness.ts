@@ -90,10 +90,12 @@ export const headerSignals = (kind: HeaderSignalKind): readonly HeaderSignal[] =
  * Body fields that name a session, first match wins. Left out on purpose: `previous_response_id`
  * (it names the previous response, so it changes every turn; the store joins it to that response's
  * session instead) and the raw `metadata.user_id` (a user or device across sessions; only the
- * session id inside it is a session key).
+ * session id inside it is a session key), and Code Assist's `user_prompt_id` (it names one user prompt
+ * of a gemini-cli session, so it changes every prompt; `request.session_id` is the session).
  */
 export const BODY_SESSION_HINTS: readonly { field: keyof BodySessionHints; source: string }[] = [
   { field: 'metadataSessionId', source: 'body:metadata.user_id' },
   { field: 'conversationId', source: 'body:conversation' },
+  { field: 'geminiSessionId', source: 'body:request.session_id' },
   { field: 'promptCacheKey', source: 'body:prompt_cache_key' },
 ]

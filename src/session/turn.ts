@@ -2,7 +2,7 @@
  * A Turn: one LLM call, normalized, hashed and assigned to a session. Built by the recorder from
  * an Exchange; committed by the store in one transaction. Everything the store writes is here.
  */
-import type { Api, Provider, Usage } from '../providers/types.js'
+import type { Api, Provider, ProviderTiming, Usage } from '../providers/types.js'
 
 /** The nil UUID: the org of traffic that carries no trusted org. */
 export const NIL_ORG = '00000000-0000-0000-0000-000000000000'
@@ -73,6 +73,8 @@ export interface Turn {
   startedAt: Date
   latencyMs: number | null
   ttftMs: number | null
+  /** Durations the provider reported (Ollama, nanoseconds); absent or null: none (and turns spooled before it). */
+  providerTiming?: ProviderTiming | null
   /** Nodes from the root to the response, parent before child (the request chain, then the response). */
   nodes: ChainNode[]
   requestLeafHash: string | null

@@ -318,6 +318,7 @@ async function insertTurns(tx: SqlSession, round: TurnRow[], nodes: Buffer | str
         turn.costUsd,
         turn.latencyMs === null ? null : Math.round(turn.latencyMs),
         turn.ttftMs === null ? null : Math.round(turn.ttftMs),
+        turn.providerTiming ? JSON.stringify(turn.providerTiming) : null,
         turn.requestLeafHash,
         turn.responseHash,
         turn.choiceHashes ?? null,
@@ -358,7 +359,7 @@ async function insertTurns(tx: SqlSession, round: TurnRow[], nodes: Buffer | str
                           response_model, status_code, is_streaming, is_complete, stop_reason, input_tokens,
                           output_tokens, cache_read_tokens, cache_creation_tokens, reasoning_tokens,
                           cache_creation_5m_tokens, cache_creation_1h_tokens, web_search_requests, usage_status,
-                          cost_usd, latency_ms, ttft_ms, request_leaf_hash, response_hash, choice_hashes,
+                          cost_usd, latency_ms, ttft_ms, provider_timing, request_leaf_hash, response_hash, choice_hashes,
                           provider_response_id, error_type, error_message, started_at, loop_hash)
        VALUES ${turnTuples.join(', ')}
        ON CONFLICT (org_id, request_id) DO NOTHING

@@ -4,6 +4,7 @@
  * dialect on Postgres and PGlite. Results are plain JSON-ready objects (ISO timestamps, numbers).
  */
 import { z } from 'zod'
+import type { ProviderTiming } from '../providers/types.js'
 import type { Driver, SqlSession } from './driver.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -424,6 +425,11 @@ export interface TurnRecord {
   costUsd: number | null
   latencyMs: number | null
   ttftMs: number | null
+  /**
+   * What the provider said the call took, nanoseconds as reported (Ollama: totalNs, loadNs,
+   * promptEvalNs, evalNs); null when it reported none. latencyMs/ttftMs are the sidecar's own.
+   */
+  providerTiming: ProviderTiming | null
   startedAt: string
   requestLeafHash: string | null
   responseHash: string | null
@@ -460,6 +466,7 @@ interface TurnRow {
   cost_usd: number | null
   latency_ms: number | null
   ttft_ms: number | null
+  provider_timing: ProviderTiming | null
   started_at: string
   request_leaf_hash: string | null
   response_hash: string | null
@@ -501,6 +508,7 @@ function toTurn(row: TurnRow): TurnRecord {
     costUsd: nullableNumber(row.cost_usd),
     latencyMs: nullableNumber(row.latency_ms),
     ttftMs: nullableNumber(row.ttft_ms),
+    providerTiming: row.provider_timing ?? null,
     startedAt: row.started_at,
     requestLeafHash: row.request_leaf_hash,
     responseHash: row.response_hash,
@@ -543,7 +551,7 @@ export async function getTurns(
             cache_creation_tokens::float8 AS cache_creation_tokens, reasoning_tokens::float8 AS reasoning_tokens,
             cache_creation_5m_tokens::float8 AS cache_creation_5m_tokens,
             cache_creation_1h_tokens::float8 AS cache_creation_1h_tokens, web_search_requests,
-            usage_status, cost_usd::float8 AS cost_usd, latency_ms, ttft_ms, ${iso('started_at')} AS started_at,
+            usage_status, cost_usd::float8 AS cost_usd, latency_ms, ttft_ms, provider_timing, ${iso('started_at')} AS started_at,
             request_leaf_hash, response_hash, choice_hashes, provider_response_id, error_type, error_message
      FROM turns WHERE org_id = $1 AND session_id = $2 AND turn_index > $3
      ORDER BY turn_index LIMIT ${limit + 1}`,

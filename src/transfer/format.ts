@@ -88,6 +88,16 @@ export const turnRowSchema = z.strictObject({
   cost_usd: decimal.nullable(),
   latency_ms: z.number().int().nullable(),
   ttft_ms: z.number().int().nullable(),
+  /** Absent in documents written before provider timings were stored. */
+  provider_timing: z
+    .strictObject({
+      totalNs: z.number().min(0).optional(),
+      loadNs: z.number().min(0).optional(),
+      promptEvalNs: z.number().min(0).optional(),
+      evalNs: z.number().min(0).optional(),
+    })
+    .nullable()
+    .optional(),
   request_leaf_hash: text,
   response_hash: text,
   /** Absent in documents written before choices were recorded. */

@@ -464,6 +464,28 @@ export function registerQueriesContract(driverName: string, open: () => Promise<
       })
     })
 
+    describe('provider timing', () => {
+      const orgId = randomUUID()
+
+      it('stores and serves the durations the provider reported, null when it reported none', async () => {
+        const timing = { totalNs: 4883583458, loadNs: 1334875, promptEvalNs: 342546000, evalNs: 4535599000 }
+        const timed = await store().ingest(
+          makeTurn({ envelope: { orgId, harnessSessionId: 'timed' }, providerTiming: timing }),
+        )
+        expect((await getTurns(store().driver, orgId, timed.sessionId))?.turns[0]?.providerTiming).toEqual(
+          timing,
+        )
+        const partial = await store().ingest(
+          makeTurn({ envelope: { orgId, harnessSessionId: 'partial' }, providerTiming: { totalNs: 7 } }),
+        )
+        expect((await getTurns(store().driver, orgId, partial.sessionId))?.turns[0]?.providerTiming).toEqual({
+          totalNs: 7,
+        })
+        const plain = await store().ingest(makeTurn({ envelope: { orgId, harnessSessionId: 'untimed' } }))
+        expect((await getTurns(store().driver, orgId, plain.sessionId))?.turns[0]?.providerTiming).toBeNull()
+      })
+    })
+
     describe('several choices', () => {
       const orgId = randomUUID()
 

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { run } from '../../src/cli/run.js'
@@ -84,6 +85,7 @@ describe.skipIf(!CORPUS_PRESENT)(
             num(r.cache_creation_5m_tokens) === (parsed.usage.cacheCreation5mTokens ?? null) &&
             num(r.cache_creation_1h_tokens) === (parsed.usage.cacheCreation1hTokens ?? null) &&
             num(r.web_search_requests) === (parsed.usage.webSearchRequests ?? null) &&
+            isDeepStrictEqual(r.provider_timing, parsed.providerTiming ?? null) &&
             r.provider_response_id === parsed.providerResponseId,
         )
         expect(match, `${c.name}: a turn with the recorded usage`).toBeDefined()

@@ -8,7 +8,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { decodeBody } from '../../src/extproc/body-decoding.js'
-import type { Api } from '../../src/providers/index.js'
+import type { Api, ProviderTiming } from '../../src/providers/index.js'
 import { detectApi, parseRequest, parseResponse } from '../../src/providers/index.js'
 
 const CORPUS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/corpus')
@@ -29,6 +29,8 @@ interface Success {
   text: string
   /** [name, id] of each tool call, in order. */
   tools: Array<[string, string]>
+  /** Durations the provider reported (Ollama), nanoseconds; absent = none. */
+  timing?: ProviderTiming
 }
 interface Failure {
   case: string
@@ -393,6 +395,7 @@ const CASES: Array<Success | Failure> = [
     stop: 'stop',
     text: '```\n{\n  "name": "Alice Llama",\n  "age": ',
     tools: [],
+    timing: { totalNs: 20230916375, loadNs: 11878250500, promptEvalNs: 7472000000, evalNs: 877000000 },
   },
   {
     case: 'openai-chat-error-404-model-not-found-01',
@@ -598,5 +601,6 @@ describe.skipIf(!present)('recorded corpus', () => {
       b.type === 'tool_use' ? [[b.name, b.id]] : [],
     )
     expect(tools).toEqual(expected.tools)
+    expect(response.providerTiming ?? null).toEqual(expected.timing ?? null)
   })
 })

@@ -77,6 +77,10 @@ describe('ollama responses', () => {
       done_reason: 'stop',
       prompt_eval_count: 26,
       eval_count: 9,
+      total_duration: 4883583458,
+      load_duration: 1334875,
+      prompt_eval_duration: 342546000,
+      eval_duration: 4535599000,
     },
   ]
 
@@ -95,6 +99,27 @@ describe('ollama responses', () => {
       reasoningTokens: null,
       status: 'reported',
     })
+    expect(r.providerTiming).toEqual({
+      totalNs: 4883583458,
+      loadNs: 1334875,
+      promptEvalNs: 342546000,
+      evalNs: 4535599000,
+    })
+  })
+
+  it('keeps only the durations the done line reports, and none when it reports none', () => {
+    const partial = respond(
+      'ollama.generate',
+      jsonBody({ model: 'm', response: 'x', done: true, total_duration: 10, eval_duration: 'soon' }),
+      'application/json',
+    )
+    expect(partial.providerTiming).toEqual({ totalNs: 10 })
+    const none = respond(
+      'ollama.generate',
+      jsonBody({ model: 'm', response: 'x', done: true }),
+      'application/json',
+    )
+    expect(none.providerTiming).toBeUndefined()
   })
 
   it('drops wrongly shaped lines without throwing and still reads tool calls and the done line', () => {
@@ -126,6 +151,7 @@ describe('ollama responses', () => {
     const r = respond('ollama.chat', ndjsonBody(lines.slice(0, 3)), 'application/x-ndjson')
     expect(r.complete).toBe(false)
     expect(r.usage.status).toBe('missing')
+    expect(r.providerTiming).toBeUndefined()
     expect(r.message?.content.at(-1)).toEqual({ type: 'text', text: 'Hello' })
   })
 
@@ -149,5 +175,55 @@ describe('ollama responses', () => {
     })
     const err = respond('ollama.chat', jsonBody({ error: "model 'x' not found" }), 'application/json', 404)
     expect(err.error).toEqual({ type: 'http_404', message: "model 'x' not found" })
+  })
+
+  it('folds a streamed /api/generate with top-level thinking and takes its durations', () => {
+    const r = respond(
+      'ollama.generate',
+      ndjsonBody([
+        { model: 'gpt-oss:20b', response: '', thinking: 'Need three', done: false },
+        { model: 'gpt-oss:20b', response: '', thinking: ' words.', done: false },
+        { model: 'gpt-oss:20b', response: 'Soft, quick, curious.', done: false },
+        {
+          model: 'gpt-oss:20b',
+          response: '',
+          done: true,
+          done_reason: 'length',
+          total_duration: 912000000,
+          load_duration: 61000000,
+          prompt_eval_count: 72,
+          prompt_eval_duration: 40000000,
+          eval_count: 31,
+          eval_duration: 800000000,
+        },
+      ]),
+      'application/x-ndjson',
+    )
+    expect(r.message?.content).toEqual([
+      { type: 'thinking', text: 'Need three words.' },
+      { type: 'text', text: 'Soft, quick, curious.' },
+    ])
+    expect(r).toMatchObject({
+      stopReason: 'length',
+      complete: true,
+      usage: { inputTokens: 72, outputTokens: 31 },
+    })
+    expect(r.providerTiming).toEqual({
+      totalNs: 912000000,
+      loadNs: 61000000,
+      promptEvalNs: 40000000,
+      evalNs: 800000000,
+    })
+  })
+
+  it('fails a 200 stream that carries an error line, keeping what came before it', () => {
+    const r = respond(
+      'ollama.chat',
+      ndjsonBody([lines[1], { error: 'an error was encountered while running the model: unexpected EOF' }]),
+      'application/x-ndjson',
+    )
+    expect(r.complete).toBe(false)
+    expect(r.error?.message).toBe('an error was encountered while running the model: unexpected EOF')
+    expect(r.message?.content).toEqual([{ type: 'text', text: 'Hel' }])
   })
 })

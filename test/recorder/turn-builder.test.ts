@@ -73,6 +73,48 @@ describe('buildTurn', () => {
     expect(turn.costUsd).not.toBeNull()
   })
 
+  it('carries the durations an Ollama done line reports (through the spool too), and none for a provider that sends none', () => {
+    const ollama = exchange({
+      path: '/api/chat',
+      requestBody: body(
+        Buffer.from(JSON.stringify({ model: 'llama3.2', messages: [{ role: 'user', content: 'hi' }] })),
+      ),
+      responseHeaders: { 'content-type': 'application/x-ndjson' },
+      responseBody: body(
+        Buffer.from(
+          [
+            { model: 'llama3.2', message: { role: 'assistant', content: 'Hello' }, done: false },
+            {
+              model: 'llama3.2',
+              message: { role: 'assistant', content: '' },
+              done: true,
+              done_reason: 'stop',
+              total_duration: 4883583458,
+              load_duration: 1334875,
+              prompt_eval_count: 26,
+              prompt_eval_duration: 342546000,
+              eval_count: 282,
+              eval_duration: 4535599000,
+            },
+          ]
+            .map((line) => `${JSON.stringify(line)}\n`)
+            .join(''),
+        ),
+      ),
+    })
+    const turn = built(buildTurn(ollama, OPTIONS))
+    const spooled = parseSpoolLine(JSON.stringify(spoolRecord(turn, 'drain')))
+    expect(spooled.ok && spooled.turn.providerTiming).toEqual(turn.providerTiming)
+    expect(turn).toMatchObject({
+      api: 'ollama.chat',
+      isComplete: true,
+      usage: { inputTokens: 26, outputTokens: 282 },
+      latencyMs: 1000,
+      providerTiming: { totalNs: 4883583458, loadNs: 1334875, promptEvalNs: 342546000, evalNs: 4535599000 },
+    })
+    expect(built(buildTurn(anthropicExchange(), OPTIONS)).providerTiming).toBeNull()
+  })
+
   it('decodes a gzip response and gets the same turn as the identity one', () => {
     const plain = built(buildTurn(exchange(), OPTIONS))
     const gz = gzipSync(OPENAI_STREAM)

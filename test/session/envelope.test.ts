@@ -101,6 +101,18 @@ describe('resolveEnvelope: session id', () => {
     )
   })
 
+  it("takes gemini-cli's Code Assist request.session_id as the session, the user agent naming the harness", () => {
+    const { envelope } = resolve(
+      { 'user-agent': 'GeminiCLI/0.9.0/gemini-2.5-pro (linux; x64)' },
+      { hints: { geminiSessionId: '5d1f0c1e-8f7a-4c2b-9a51-2f3b7c0d9e44' } },
+    )
+    expect(envelope).toMatchObject({
+      harnessId: 'gemini-cli',
+      harnessSessionId: '5d1f0c1e-8f7a-4c2b-9a51-2f3b7c0d9e44',
+      sessionSource: 'body:request.session_id',
+    })
+  })
+
   it('does not use previous_response_id or the raw metadata.user_id as a session key', () => {
     const { envelope } = resolve({}, { hints: { previousResponseId: 'resp_1', metadataUserId: 'user_abc' } })
     expect(envelope.sessionSource).toBe('synthetic')

@@ -35,7 +35,7 @@ async function snapshot(store: Store, orgId = ORG) {
   }
 }
 
-/** A session of three turns on one growing conversation, one an error, one with a cost in 10 decimals. */
+/** A session of three turns on one growing conversation, one an error, one with provider timing, each with a cost in 10 decimals. */
 async function recordSession(store: Store, harnessSessionId: string, parent: string | null = null) {
   const texts = ['fix the bug', 'reading a.txt', 'here it is', 'done', 'thanks', 'bye']
   let sessionId = ''
@@ -57,6 +57,7 @@ async function recordSession(store: Store, harnessSessionId: string, parent: str
         rawBodies:
           i === 1 ? null : rawBodies(`{"turn":${i},"text":"${'é'.repeat(i * 700)}"}`, `data: {"i":${i}}\n\n`),
         ...(i === 1 ? { statusCode: 500, errorType: 'api_error', errorMessage: 'boom' } : {}),
+        ...(i === 2 ? { providerTiming: { totalNs: 4883583458, evalNs: 4535599000 } } : {}),
       }),
     )
     sessionId = result.sessionId
@@ -79,6 +80,11 @@ describe('session export and import', () => {
     const document = await exportSession(source.driver, ORG, sessionId)
     expect(document).not.toBeNull()
     expect(document!.payload.turns.map((t) => t.turn_index)).toEqual([0, 1, 2])
+    expect(document!.payload.turns.map((t) => t.provider_timing)).toEqual([
+      null,
+      null,
+      { totalNs: 4883583458, evalNs: 4535599000 },
+    ])
     const file = serializeDocument(document!)
 
     const target = await emptyStore()
