@@ -10,6 +10,38 @@ function indent(text: string): string {
   return text.replace(/^/gm, '  ')
 }
 
+/** A base64 payload kept by reference (docs/hashing.md rule 4a) or inline, as a short note. */
+function payload(block: TranscriptBlock, inline: string): string {
+  if (typeof block.sha256 === 'string')
+    return ` ${String(block.bytes)} bytes sha256:${block.sha256.slice(0, 12)}`
+  const data = str(block[inline])
+  return data ? ` ${data.length} base64 chars` : ''
+}
+
+const json = (value: unknown): string => JSON.stringify(value ?? {})
+
+/** A tool call. Hosted Responses tools read as what they do; interpreter code gets its own lines. */
+function renderToolUse(block: TranscriptBlock): string {
+  const id = block.tool_use_id ? ` [${str(block.tool_use_id)}]` : ''
+  const name = str(block.tool_name) ?? 'tool'
+  const input = (block.tool_input ?? {}) as Record<string, unknown>
+  switch (name) {
+    case 'web_search_call': {
+      const what = str(input.query) ?? str(input.url) ?? str(input.pattern) ?? json(input)
+      return `→ web search${input.type ? ` (${str(input.type)})` : ''}: ${what}${id}`
+    }
+    case 'code_interpreter_call':
+      return `→ code interpreter${id}\n${indent(str(input.code) ?? '')}`
+    case 'mcp_call':
+    case 'mcp_approval_request': {
+      const kind = name === 'mcp_call' ? 'mcp' : 'mcp approval request'
+      return `→ ${kind} ${str(input.server_label) ?? ''}/${str(input.name) ?? ''}(${json(input.arguments)})${id}`
+    }
+    default:
+      return `→ ${name}(${json(block.tool_input)})${id}`
+  }
+}
+
 /** One block as text lines; unknown block types fall back to their JSON. */
 export function renderBlock(block: TranscriptBlock): string {
   switch (block.type) {
@@ -18,11 +50,15 @@ export function renderBlock(block: TranscriptBlock): string {
     case 'thinking':
       return `(thinking)\n${indent(str(block.thinking) ?? '')}`
     case 'image':
-      return `[image${block.media_type ? ` ${str(block.media_type)}` : ''}${block.image_url ? ` ${str(block.image_url)}` : ''}]`
+      return `[image${block.media_type ? ` ${str(block.media_type)}` : ''}${block.image_url ? ` ${str(block.image_url)}` : ''}${payload(block, 'image_base64')}]`
+    case 'document': {
+      const head = [block.title, block.media_type, block.document_url, block.file_id].map(str).filter(Boolean)
+      const text = str(block.document_text)
+      const line = `[document${head.length > 0 ? ` ${head.join(' ')}` : ''}${payload(block, 'document_base64')}]`
+      return text ? `${line}\n${indent(text)}` : line
+    }
     case 'tool_use':
-      return `→ ${str(block.tool_name) ?? 'tool'}(${JSON.stringify(block.tool_input ?? {})})${
-        block.tool_use_id ? ` [${str(block.tool_use_id)}]` : ''
-      }`
+      return renderToolUse(block)
     case 'tool_result': {
       const head = `← result${block.tool_result_id ? ` [${str(block.tool_result_id)}]` : ''}${block.is_error ? ' (error)' : ''}`
       const parts = Array.isArray(block.content) ? (block.content as TranscriptBlock[]).map(renderBlock) : []
