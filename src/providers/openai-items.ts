@@ -16,7 +16,7 @@ import { imageFromUrl, openAiContent, openAiContentToBlocks } from './openai-con
 import { isRecord } from './shape.js'
 import type { ContentBlock, Role } from './types.js'
 
-export const item = z.looseObject({
+const knownItem = z.looseObject({
   type: z.string().nullish(),
   id: z.string().nullish(),
   role: z.string().nullish(),
@@ -32,7 +32,20 @@ export const item = z.looseObject({
   summary: z.array(z.looseObject({ text: z.string().nullish() })).nullish(),
   encrypted_content: z.string().nullish(),
 })
-export type Item = z.infer<typeof item>
+export type Item = z.infer<typeof knownItem>
+
+/**
+ * Any item object. One whose known fields have an unexpected shape (a future `content`, say) is kept
+ * whole as an `unparsed_item` instead of failing the request or response it is in.
+ */
+export const item = z.record(z.string(), z.unknown()).transform((value): Item => {
+  const parsed = knownItem.safeParse(value)
+  if (parsed.success) return parsed.data
+  const id =
+    typeof value.call_id === 'string' ? value.call_id : typeof value.id === 'string' ? value.id : null
+  const role = typeof value.role === 'string' ? value.role : null
+  return { type: 'unparsed_item', id, role, item: value }
+})
 
 export interface Placed {
   role: Role
@@ -133,6 +146,11 @@ function screenshot(value: unknown): ContentBlock[] {
   return value == null ? [] : [{ type: 'text', text: json(value) }]
 }
 
+function messageRole(role: string | null | undefined): Role {
+  if (role === 'system' || role === 'developer') return 'system'
+  return role === 'assistant' ? 'assistant' : 'user'
+}
+
 /** Where an input or output item goes, and its blocks; null for items that carry no content. */
 export function placeItem(it: Item): Placed | null {
   const type = it.type ?? (it.role ? 'message' : '')
@@ -141,8 +159,7 @@ export function placeItem(it: Item): Placed | null {
     case 'message': {
       // Annotations (url_citation, file_citation) are transport like Anthropic citations: not kept.
       const blocks = openAiContentToBlocks(it.content)
-      if (it.role === 'system' || it.role === 'developer') return { role: 'system', blocks }
-      return { role: it.role === 'assistant' ? 'assistant' : 'user', blocks }
+      return { role: messageRole(it.role), blocks }
     }
     case 'function_call':
       return {
@@ -223,6 +240,9 @@ export function placeItem(it: Item): Placed | null {
       if (type === '') return null
       // computer_call, local_shell_call, shell_call, apply_patch_call, compaction and item types
       // newer than this parser: the type and the item's fields, so nothing the item says is lost.
+      // An item kept whole because its fields did not parse stays in the role it names (a message).
+      if (it.type === 'unparsed_item' && it.role != null)
+        return { ...hosted(it, fieldsOf(it, ['role'])), role: messageRole(it.role) }
       return hosted(it, fieldsOf(it))
   }
 }

@@ -409,6 +409,37 @@ describe('openai.responses item types', () => {
     ])
   })
 
+  it('keeps an item whose known fields have an unexpected shape whole, and the rest of the response with it', () => {
+    const r = respond(
+      'openai.responses',
+      jsonBody({
+        id: 'resp_y',
+        status: 'completed',
+        output: [
+          { id: 'odd_1', type: 'message', role: 'assistant', content: { novel: 'shape' } },
+          {
+            id: 'msg_1',
+            type: 'message',
+            role: 'assistant',
+            content: [{ type: 'output_text', text: 'Fine.' }],
+          },
+        ],
+        usage: { input_tokens: 3, output_tokens: 2 },
+      }),
+      'application/json',
+    )
+    expect(r.message?.content).toEqual([
+      {
+        type: 'tool_use',
+        id: 'odd_1',
+        name: 'unparsed_item',
+        input: { item: { id: 'odd_1', type: 'message', role: 'assistant', content: { novel: 'shape' } } },
+      },
+      { type: 'text', text: 'Fine.' },
+    ])
+    expect(r.usage).toMatchObject({ inputTokens: 3, outputTokens: 2, status: 'reported' })
+  })
+
   it('reasoning with both a summary and reasoning_text keeps both; an encrypted-only item is an empty signed thinking', () => {
     expect(
       blocksOf(
@@ -522,5 +553,51 @@ describe('openai.responses client outputs in a request', () => {
       { type: 'tool_result', toolUseId: 'mcpr_1', output: '{"approve":true}', isError: false },
     ])
     expect(parsed.value.messages.every((m) => m.role === 'tool')).toBe(true)
+  })
+})
+
+describe('openai.responses items of unexpected shape in a request', () => {
+  it('keeps a user message whose content did not parse as the user’s, and a new item type as the assistant’s', () => {
+    const parsed = parseRequest(
+      'openai.responses',
+      jsonBody({
+        model: 'gpt-5',
+        input: [
+          { role: 'user', content: [{ type: 'input_text', text: 'hi' }] },
+          { role: 'user', content: { novel: true } },
+          { type: 'additional_tools', id: 'at_1', role: 'developer', tools: [{ type: 'web_search' }] },
+        ],
+      }),
+      '/v1/responses',
+    )
+    expect(parsed.ok && parsed.value.system).toEqual([])
+    expect(parsed.ok && parsed.value.messages).toEqual([
+      {
+        role: 'user',
+        content: [{ type: 'text', text: 'hi' }],
+      },
+      {
+        role: 'user',
+        content: [
+          {
+            type: 'tool_use',
+            id: '',
+            name: 'unparsed_item',
+            input: { item: { role: 'user', content: { novel: true } } },
+          },
+        ],
+      },
+      {
+        role: 'assistant',
+        content: [
+          {
+            type: 'tool_use',
+            id: 'at_1',
+            name: 'additional_tools',
+            input: { role: 'developer', tools: [{ type: 'web_search' }] },
+          },
+        ],
+      },
+    ])
   })
 })
