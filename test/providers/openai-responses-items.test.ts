@@ -601,3 +601,51 @@ describe('openai.responses items of unexpected shape in a request', () => {
     ])
   })
 })
+
+describe('openai.responses failed stream', () => {
+  it('keeps what was produced before response.failed, its error and its usage', () => {
+    const r = respond(
+      'openai.responses',
+      sseBody([
+        [
+          'response.output_item.done',
+          {
+            type: 'response.output_item.done',
+            output_index: 0,
+            item: {
+              id: 'ws_9',
+              type: 'web_search_call',
+              status: 'completed',
+              action: { type: 'search', query: 'q' },
+            },
+          },
+        ],
+        [
+          'response.failed',
+          {
+            type: 'response.failed',
+            response: {
+              id: 'resp_9',
+              status: 'failed',
+              output: [],
+              error: { code: 'server_error', message: 'The model failed.' },
+              usage: { input_tokens: 20, output_tokens: 4, output_tokens_details: { reasoning_tokens: 4 } },
+            },
+          },
+        ],
+      ]),
+      'text/event-stream',
+    )
+    expect(r.error).toEqual({ type: 'server_error', message: 'The model failed.' })
+    expect(r.stopReason).toBe('failed')
+    expect(r.usage).toMatchObject({
+      inputTokens: 20,
+      outputTokens: 4,
+      reasoningTokens: 4,
+      cacheReadTokens: null,
+    })
+    expect(r.message?.content).toEqual([
+      { type: 'tool_use', id: 'ws_9', name: 'web_search_call', input: { type: 'search', query: 'q' } },
+    ])
+  })
+})
