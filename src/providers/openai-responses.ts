@@ -1,9 +1,11 @@
 /**
- * OpenAI Responses (.../responses). Input and output are lists of items; the items a model produces
- * (assistant messages, function calls, reasoning) that follow each other form one assistant message,
- * so a response and the next request's copy of it have the same shape. Streaming: the terminal
- * response.completed|incomplete|failed event carries the whole response; output_item.done items and
- * then text/argument deltas are the fallback when it is missing or its output is empty.
+ * OpenAI Responses (.../responses). Input and output are lists of items (mapped to blocks in
+ * openai-items.ts); the items a model or the server produces (messages, reasoning, function and
+ * hosted tool calls) that follow each other form one assistant message, so a response and the next
+ * request's copy of it have the same shape. Streaming: the terminal response.completed|incomplete|
+ * failed event carries the whole response; output_item.done items, then the deltas of unfinished
+ * items (text, arguments, code, reasoning summary and text, partial images) are the fallback when it
+ * is missing or its output is empty.
  */
 import { z } from 'zod'
 import { type ErrorInfo, errorFromBody } from './errors.js'
@@ -126,6 +128,9 @@ interface StreamedItem {
   partialImage?: string
 }
 
+/** Reasoning parts per item past this index are ignored (an index is a list position, not a size). */
+const MAX_PART_INDEX = 1024
+
 const joined = (parts: string[][]): string[] => Array.from(parts, (p) => (p ?? []).join(''))
 
 /** An item the stream did not finish, rebuilt from its deltas. */
@@ -200,6 +205,7 @@ function createReducer(mode: 'json' | 'stream'): StreamReducer {
         const full = e.type === 'response.reasoning_text.delta'
         const lists = full ? streamed.reasoning : streamed.summary
         const at = (full ? e.content_index : e.summary_index) ?? 0
+        if (!Number.isInteger(at) || at < 0 || at > MAX_PART_INDEX) break
         const list = lists[at] ?? []
         lists[at] = list
         list.push(e.delta)

@@ -649,3 +649,32 @@ describe('openai.responses failed stream', () => {
     ])
   })
 })
+
+describe('openai.responses reasoning delta indexes', () => {
+  it('ignores a reasoning delta whose index is not a small list position', () => {
+    const r = respond(
+      'openai.responses',
+      sseBody([
+        [
+          'response.output_item.added',
+          {
+            type: 'response.output_item.added',
+            output_index: 0,
+            item: { id: 'rs', type: 'reasoning', summary: [] },
+          },
+        ],
+        ...[0, 1e9, -1, 0.5].map((content_index): [string, unknown] => [
+          'response.reasoning_text.delta',
+          {
+            type: 'response.reasoning_text.delta',
+            output_index: 0,
+            content_index,
+            delta: `at ${content_index}`,
+          },
+        ]),
+      ]),
+      'text/event-stream',
+    )
+    expect(r.message?.content).toEqual([{ type: 'thinking', text: 'at 0' }])
+  })
+})
