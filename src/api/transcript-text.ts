@@ -20,6 +20,25 @@ function payload(block: TranscriptBlock, inline: string): string {
 
 const json = (value: unknown): string => JSON.stringify(value ?? {})
 
+/** Search sources or results (a JSON list of `{url, title?}`) as one per line; other output as it is. */
+function sources(output: string): string {
+  if (!output.startsWith('[{')) return output
+  try {
+    const list: unknown = JSON.parse(output)
+    if (!Array.isArray(list) || list.length === 0) return output
+    const lines: string[] = []
+    for (const entry of list as Array<Record<string, unknown> | null>) {
+      const url = str(entry?.url)
+      if (!url) return output
+      const title = str(entry?.title)
+      lines.push(`- ${url}${title ? ` ${title}` : ''}`)
+    }
+    return lines.join('\n')
+  } catch {
+    return output
+  }
+}
+
 /** A tool call. Hosted Responses tools read as what they do; interpreter code gets its own lines. */
 function renderToolUse(block: TranscriptBlock): string {
   const id = block.tool_use_id ? ` [${str(block.tool_use_id)}]` : ''
@@ -30,6 +49,8 @@ function renderToolUse(block: TranscriptBlock): string {
       const what = str(input.query) ?? str(input.url) ?? str(input.pattern) ?? json(input)
       return `→ web search${input.type ? ` (${str(input.type)})` : ''}: ${what}${id}`
     }
+    case 'image_generation_call':
+      return `→ image generation${input.revised_prompt ? `: ${str(input.revised_prompt)}` : ''}${id}`
     case 'code_interpreter_call':
       return `→ code interpreter${id}\n${indent(str(input.code) ?? '')}`
     case 'mcp_call':
@@ -62,7 +83,7 @@ export function renderBlock(block: TranscriptBlock): string {
     case 'tool_result': {
       const head = `← result${block.tool_result_id ? ` [${str(block.tool_result_id)}]` : ''}${block.is_error ? ' (error)' : ''}`
       const parts = Array.isArray(block.content) ? (block.content as TranscriptBlock[]).map(renderBlock) : []
-      const body = [str(block.tool_output) ?? '', ...parts].filter((part) => part !== '').join('\n')
+      const body = [sources(str(block.tool_output) ?? ''), ...parts].filter((part) => part !== '').join('\n')
       return body === '' ? head : `${head}\n${indent(body)}`
     }
     default:

@@ -30,6 +30,19 @@ describe('renderBlock', () => {
         },
         { type: 'tool_result', toolUseId: 'mcp_1', output: 'server down', isError: true },
         { type: 'tool_use', id: 'call_1', name: 'shell', input: { cmd: 'ls' } },
+        {
+          type: 'tool_result',
+          toolUseId: 'ws_1',
+          output: '[{"type":"url","url":"https://a.test/"},{"url":"https://b.test/","title":"B"}]',
+          isError: false,
+        },
+        { type: 'tool_result', toolUseId: 'x', output: '[{"name":"t"}]', isError: false },
+        {
+          type: 'tool_use',
+          id: 'ig_1',
+          name: 'image_generation_call',
+          input: { revised_prompt: 'A tram', size: 'auto' },
+        },
       ),
     ).toBe(
       [
@@ -43,6 +56,12 @@ describe('renderBlock', () => {
         '← result [mcp_1] (error)',
         '  server down',
         '→ shell({"cmd":"ls"}) [call_1]',
+        '← result [ws_1]',
+        '  - https://a.test/',
+        '  - https://b.test/ B',
+        '← result [x]',
+        '  [{"name":"t"}]',
+        '→ image generation: A tram [ig_1]',
       ].join('\n'),
     )
   })
