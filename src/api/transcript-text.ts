@@ -22,6 +22,51 @@ function bracket(kind: string, parts: Array<string | undefined>): string {
   return `[${[kind, ...parts.filter((p) => p !== undefined && p !== '')].join(' · ')}]`
 }
 
+const json = (value: unknown): string => JSON.stringify(value ?? {})
+
+/** Search sources or results (a JSON list of `{url, title?}`) as one per line; other output as it is. */
+function sources(output: string): string {
+  if (!output.startsWith('[{')) return output
+  try {
+    const list: unknown = JSON.parse(output)
+    if (!Array.isArray(list) || list.length === 0) return output
+    const lines: string[] = []
+    for (const entry of list as Array<Record<string, unknown> | null>) {
+      const url = str(entry?.url)
+      if (!url) return output
+      const title = str(entry?.title)
+      lines.push(`- ${url}${title ? ` ${title}` : ''}`)
+    }
+    return lines.join('\n')
+  } catch {
+    return output
+  }
+}
+
+/** A tool call. Hosted Responses tools read as what they do; interpreter code gets its own lines. */
+function renderToolUse(block: TranscriptBlock): string {
+  const id = block.tool_use_id ? ` [${str(block.tool_use_id)}]` : ''
+  const name = str(block.tool_name) ?? 'tool'
+  const input = (block.tool_input ?? {}) as Record<string, unknown>
+  switch (name) {
+    case 'web_search_call': {
+      const what = str(input.query) ?? str(input.url) ?? str(input.pattern) ?? json(input)
+      return `→ web search${input.type ? ` (${str(input.type)})` : ''}: ${what}${id}`
+    }
+    case 'image_generation_call':
+      return `→ image generation${input.revised_prompt ? `: ${str(input.revised_prompt)}` : ''}${id}`
+    case 'code_interpreter_call':
+      return `→ code interpreter${id}\n${indent(str(input.code) ?? '')}`
+    case 'mcp_call':
+    case 'mcp_approval_request': {
+      const kind = name === 'mcp_call' ? 'mcp' : 'mcp approval request'
+      return `→ ${kind} ${str(input.server_label) ?? ''}/${str(input.name) ?? ''}(${json(input.arguments)})${id}`
+    }
+    default:
+      return `→ ${name}(${json(block.tool_input)})${id}`
+  }
+}
+
 /** One block as text lines; unknown block types fall back to their JSON. */
 export function renderBlock(block: TranscriptBlock): string {
   switch (block.type) {
@@ -43,13 +88,11 @@ export function renderBlock(block: TranscriptBlock): string {
       return text === undefined ? head : `${head}\n${indent(text)}`
     }
     case 'tool_use':
-      return `→ ${str(block.tool_name) ?? 'tool'}(${JSON.stringify(block.tool_input ?? {})})${
-        block.tool_use_id ? ` [${str(block.tool_use_id)}]` : ''
-      }`
+      return renderToolUse(block)
     case 'tool_result': {
       const head = `← result${block.tool_result_id ? ` [${str(block.tool_result_id)}]` : ''}${block.is_error ? ' (error)' : ''}`
       const parts = Array.isArray(block.content) ? (block.content as TranscriptBlock[]).map(renderBlock) : []
-      const body = [str(block.tool_output) ?? '', ...parts].filter((part) => part !== '').join('\n')
+      const body = [sources(str(block.tool_output) ?? ''), ...parts].filter((part) => part !== '').join('\n')
       return body === '' ? head : `${head}\n${indent(body)}`
     }
     default:

@@ -4,7 +4,7 @@
  * cumulative, so its fields replace earlier ones. Terminal event: message_stop.
  */
 import { z } from 'zod'
-import { parseToolArguments } from './content.js'
+import { parseToolArguments, withoutOpaqueFields } from './content.js'
 import { errorFromBody } from './errors.js'
 import type { ApiParser, RequestParseResult, StreamReducer } from './provider.js'
 import { ResponseState } from './response-state.js'
@@ -120,18 +120,6 @@ function documentBlock(b: Block): ContentBlock {
     if (text) out.text = text
   }
   if (b.title) out.title = b.title
-  return out
-}
-
-/** Fields of a server tool's result that only the API can read (search results' page contents). */
-const OPAQUE_RESULT_FIELD = /^encrypted_/
-
-function withoutOpaqueFields(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutOpaqueFields)
-  if (!isRecord(value)) return value
-  const out: Record<string, unknown> = {}
-  for (const [key, field] of Object.entries(value))
-    if (!OPAQUE_RESULT_FIELD.test(key)) out[key] = withoutOpaqueFields(field)
   return out
 }
 

@@ -2,7 +2,21 @@
  * Content-block helpers shared by the API parsers: tool-argument decoding and an assembler that
  * merges streamed text/thinking deltas into blocks (parts joined once, never concatenated per delta).
  */
+import { isRecord } from './shape.js'
 import type { ContentBlock } from './types.js'
+
+/** Fields only the API can read (search results' page contents, encrypted reasoning or compaction). */
+const OPAQUE_FIELD = /^encrypted_/
+
+/** The value with every `encrypted_*` field removed, at any depth. */
+export function withoutOpaqueFields(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutOpaqueFields)
+  if (!isRecord(value)) return value
+  const out: Record<string, unknown> = {}
+  for (const [key, field] of Object.entries(value))
+    if (!OPAQUE_FIELD.test(key)) out[key] = withoutOpaqueFields(field)
+  return out
+}
 
 /** Tool-call arguments arrive as JSON text; keep the raw string when it is not valid JSON. */
 export function parseToolArguments(raw: string): unknown {

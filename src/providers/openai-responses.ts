@@ -1,36 +1,22 @@
 /**
- * OpenAI Responses (.../responses). Input and output are lists of items; the items a model produces
- * (assistant messages, function calls, reasoning) that follow each other form one assistant message,
- * so a response and the next request's copy of it have the same shape. Streaming: the terminal
- * response.completed|incomplete|failed event carries the whole response; output_item.done items and
- * then text/argument deltas are the fallback when it is missing or its output is empty.
+ * OpenAI Responses (.../responses). Input and output are lists of items (mapped to blocks in
+ * openai-items.ts); the items a model or the server produces (messages, reasoning, function and
+ * hosted tool calls) that follow each other form one assistant message, so a response and the next
+ * request's copy of it have the same shape. Streaming: the terminal response.completed|incomplete|
+ * failed event carries the whole response; output_item.done items, then the deltas of unfinished
+ * items (text, arguments, code, reasoning summary and text, partial images) are the fallback when it
+ * is missing or its output is empty.
  */
 import { z } from 'zod'
-import { parseToolArguments } from './content.js'
 import { type ErrorInfo, errorFromBody } from './errors.js'
-import { openAiContent, openAiContentToBlocks } from './openai-content.js'
+import { openAiContentToBlocks } from './openai-content.js'
+import { type Item, item, placeItem } from './openai-items.js'
 import type { ApiParser, RequestParseResult, StreamReducer } from './provider.js'
 import { ResponseState } from './response-state.js'
 import { isNullishNumber, isRecord, nullishStrings } from './shape.js'
-import type { BodySessionHints, ContentBlock, Message, Role } from './types.js'
+import type { BodySessionHints, ContentBlock, Message } from './types.js'
 import { openAiResponsesUsage } from './usage.js'
 import { validate } from './validation.js'
-
-const item = z.looseObject({
-  type: z.string().nullish(),
-  id: z.string().nullish(),
-  role: z.string().nullish(),
-  content: openAiContent,
-  call_id: z.string().nullish(),
-  name: z.string().nullish(),
-  arguments: z.string().nullish(),
-  /** custom_tool_call input is free text. */
-  input: z.unknown().optional(),
-  output: z.unknown().optional(),
-  summary: z.array(z.looseObject({ text: z.string().nullish() })).nullish(),
-  encrypted_content: z.string().nullish(),
-})
-type Item = z.infer<typeof item>
 
 const requestSchema = z.looseObject({
   model: z.string().nullish(),
@@ -67,6 +53,9 @@ const eventSchema = z.looseObject({
   output_index: z.number().nullish(),
   item: item.nullish(),
   delta: z.string().nullish(),
+  summary_index: z.number().nullish(),
+  content_index: z.number().nullish(),
+  partial_image_b64: z.string().nullish(),
 })
 
 type Event = z.infer<typeof eventSchema>
@@ -79,66 +68,8 @@ function deltaEvent(value: unknown): Event | null {
   if (!isRecord(value) || typeof value.type !== 'string' || !value.type.endsWith('.delta')) return null
   if (value.response != null || value.item != null) return null
   if (!isNullishNumber(value.output_index) || !nullishStrings(value, ['delta'])) return null
+  if (!isNullishNumber(value.summary_index) || !isNullishNumber(value.content_index)) return null
   return value as Event
-}
-
-interface Placed {
-  role: Role
-  blocks: ContentBlock[]
-}
-
-function toolOutput(value: unknown): string | ContentBlock[] {
-  if (typeof value === 'string') return value
-  const parts = openAiContent.safeParse(value)
-  return parts.success ? openAiContentToBlocks(parts.data) : JSON.stringify(value ?? null)
-}
-
-/** Where an input or output item goes, and its blocks. */
-function placeItem(it: Item): Placed | null {
-  const type = it.type ?? (it.role ? 'message' : '')
-  switch (type) {
-    case 'message': {
-      const blocks = openAiContentToBlocks(it.content)
-      if (it.role === 'system' || it.role === 'developer') return { role: 'system', blocks }
-      return { role: it.role === 'assistant' ? 'assistant' : 'user', blocks }
-    }
-    case 'function_call':
-      return {
-        role: 'assistant',
-        blocks: [
-          {
-            type: 'tool_use',
-            id: it.call_id ?? '',
-            name: it.name ?? '',
-            input: parseToolArguments(it.arguments ?? ''),
-          },
-        ],
-      }
-    case 'custom_tool_call':
-      return {
-        role: 'assistant',
-        blocks: [{ type: 'tool_use', id: it.call_id ?? '', name: it.name ?? '', input: it.input }],
-      }
-    case 'reasoning': {
-      const text = (it.summary ?? []).map((s) => s.text ?? '').join('\n')
-      const signature = it.encrypted_content
-      return { role: 'assistant', blocks: [{ type: 'thinking', text, ...(signature ? { signature } : {}) }] }
-    }
-    case 'function_call_output':
-    case 'custom_tool_call_output':
-      return {
-        role: 'tool',
-        blocks: [
-          { type: 'tool_result', toolUseId: it.call_id ?? '', output: toolOutput(it.output), isError: false },
-        ],
-      }
-    default:
-      // Hosted tools (web_search_call, file_search_call, ...) run inside the response: the item is the call.
-      if (type.endsWith('_call')) {
-        return { role: 'assistant', blocks: [{ type: 'tool_use', id: it.id ?? '', name: type, input: it }] }
-      }
-      return null // item_reference and unknown items carry no content
-  }
 }
 
 function parseRequest(body: unknown): RequestParseResult {
@@ -188,23 +119,45 @@ function parseRequest(body: unknown): RequestParseResult {
 interface StreamedItem {
   item: Item
   done: boolean
-  /** Text, refusal, reasoning-summary or argument deltas, depending on the item type. */
+  /** Text, refusal, argument, input or code deltas, depending on the item type. */
   deltas: string[]
+  /** A reasoning item's summary and reasoning_text deltas, by summary_index and content_index. */
+  summary: string[][]
+  reasoning: string[][]
+  /** The last partial image of an image_generation_call. */
+  partialImage?: string
 }
 
+/** Reasoning parts per item past this index are ignored (an index is a list position, not a size). */
+const MAX_PART_INDEX = 1024
+
+const joined = (parts: string[][]): string[] => Array.from(parts, (p) => (p ?? []).join(''))
+
 /** An item the stream did not finish, rebuilt from its deltas. */
-function rebuild({ item: it, done, deltas }: StreamedItem): Item {
-  if (done || deltas.length === 0) return it
-  const joined = deltas.join('')
+function rebuild(streamed: StreamedItem): Item {
+  const { item: it, done, deltas } = streamed
+  if (done) return it
+  const text = deltas.join('')
   switch (it.type) {
     case 'message':
-      return { ...it, content: [{ type: 'output_text', text: joined }] }
+      return deltas.length > 0 ? { ...it, content: [{ type: 'output_text', text }] } : it
     case 'function_call':
-      return { ...it, arguments: joined }
+    case 'mcp_call':
+    case 'mcp_approval_request':
+      return deltas.length > 0 ? { ...it, arguments: text } : it
     case 'custom_tool_call':
-      return { ...it, input: joined }
-    case 'reasoning':
-      return { ...it, summary: [{ text: joined }] }
+      return deltas.length > 0 ? { ...it, input: text } : it
+    case 'code_interpreter_call':
+      return deltas.length > 0 ? { ...it, code: text } : it
+    case 'image_generation_call':
+      return streamed.partialImage ? { ...it, result: streamed.partialImage } : it
+    case 'reasoning': {
+      const out = { ...it }
+      if (streamed.summary.length > 0) out.summary = joined(streamed.summary).map((t) => ({ text: t }))
+      if (streamed.reasoning.length > 0)
+        out.content = joined(streamed.reasoning).map((t) => ({ type: 'reasoning_text', text: t }))
+      return out
+    }
     default:
       return it
   }
@@ -225,20 +178,44 @@ function createReducer(mode: 'json' | 'stream'): StreamReducer {
         break
       case 'response.output_item.added':
       case 'response.output_item.done':
-        if (e.item)
+        if (e.item) {
+          const seen = items.get(index)
           items.set(index, {
             item: e.item,
             done: e.type.endsWith('.done'),
-            deltas: items.get(index)?.deltas ?? [],
+            deltas: seen?.deltas ?? [],
+            summary: seen?.summary ?? [],
+            reasoning: seen?.reasoning ?? [],
+            ...(seen?.partialImage ? { partialImage: seen.partialImage } : {}),
           })
+        }
         break
       case 'response.output_text.delta':
       case 'response.refusal.delta':
       case 'response.function_call_arguments.delta':
       case 'response.custom_tool_call_input.delta':
-      case 'response.reasoning_summary_text.delta':
+      case 'response.mcp_call_arguments.delta':
+      case 'response.code_interpreter_call_code.delta':
         if (e.delta) items.get(index)?.deltas.push(e.delta)
         break
+      case 'response.reasoning_summary_text.delta':
+      case 'response.reasoning_text.delta': {
+        const streamed = items.get(index)
+        if (!e.delta || !streamed) break
+        const full = e.type === 'response.reasoning_text.delta'
+        const lists = full ? streamed.reasoning : streamed.summary
+        const at = (full ? e.content_index : e.summary_index) ?? 0
+        if (!Number.isInteger(at) || at < 0 || at > MAX_PART_INDEX) break
+        const list = lists[at] ?? []
+        lists[at] = list
+        list.push(e.delta)
+        break
+      }
+      case 'response.image_generation_call.partial_image': {
+        const streamed = items.get(index)
+        if (streamed && e.partial_image_b64) streamed.partialImage = e.partial_image_b64
+        break
+      }
       case 'response.completed':
       case 'response.incomplete':
       case 'response.failed':
