@@ -3,7 +3,7 @@
  * (body chunks are kept by reference, never copied or decoded here). Produces the Exchange.
  */
 import { v7 as uuidv7 } from 'uuid'
-import type { CapturedBody, CaptureStopReason, Exchange, ExchangeEnding, HeaderMap } from './exchange.js'
+import type { CapturedBody, CaptureStopReason, Exchange, ExchangeEnding, HeaderMap } from '../exchange.js'
 import { redactPath, splitHeaders, structToJson } from './headers.js'
 import type { HttpBody, HttpHeaders, HttpTrailers, ProcessingRequest } from './messages.js'
 

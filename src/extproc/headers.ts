@@ -2,7 +2,7 @@
  * Envoy header maps and protobuf Structs turned into plain values. Header values are octets: they
  * are decoded as latin1 so every byte survives. Credentials never leave this module.
  */
-import type { HeaderMap } from './exchange.js'
+import type { HeaderMap } from '../exchange.js'
 import type { HeaderMap as ProtoHeaderMap, ProtoStruct, ProtoValue } from './messages.js'
 
 /** Headers that carry credentials: never captured, never stored, never logged. */

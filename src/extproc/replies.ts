@@ -2,8 +2,9 @@
  * ProcessingResponse builders. Every message Envoy waits on gets exactly one reply of the matching
  * type; these are the only replies sessiontap sends (it observes, it never rewrites bodies).
  */
+
+import type { LocalReply } from '../exchange.js'
 import type { BodySendMode, HttpBody, ProcessingResponse, RequestKind } from './messages.js'
-import type { LocalReply } from './stream.js'
 
 /** An empty HeadersResponse/BodyResponse: continue, no changes. */
 const CONTINUE = {}

@@ -3,8 +3,8 @@
  * address, with a graceful shutdown that lets in-flight exchanges finish within a deadline.
  */
 import * as grpc from '@grpc/grpc-js'
+import type { ExchangeConsumer } from '../exchange.js'
 import type { Logger } from '../log.js'
-import type { ExchangeConsumer } from './exchange.js'
 import type { ProcessingRequest, ProcessingResponse } from './messages.js'
 import type { ExtProcMetrics } from './metrics.js'
 import { loadProtos, MAX_GRPC_MESSAGE_BYTES } from './proto.js'

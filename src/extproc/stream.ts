@@ -5,9 +5,9 @@
  */
 import { performance } from 'node:perf_hooks'
 import type * as grpc from '@grpc/grpc-js'
+import type { ExchangeConsumer, ExchangeEnding, LocalReply, RequestGate } from '../exchange.js'
 import type { Logger } from '../log.js'
 import { type Direction, ExchangeCapture } from './capture.js'
-import type { ExchangeConsumer, ExchangeEnding, HeaderMap } from './exchange.js'
 import type { BodySendMode, ProcessingRequest, ProcessingResponse, RequestKind } from './messages.js'
 import { REQUEST_KINDS } from './messages.js'
 import type { ExtProcMetrics } from './metrics.js'
@@ -18,18 +18,8 @@ export interface StreamOptions {
   captureMaxBytes: number
   /** Remove these-prefixed request headers before the request goes upstream (synchronous modes only). */
   stripHeaderPrefix: string | undefined
-  /**
-   * Asked at request headers, synchronous modes only: a local reply to send instead of letting the request
-   * through (e.g. a session flagged as looping). Must be a cheap in-memory lookup: it is on the reply path.
-   */
-  requestGate?: (headers: HeaderMap) => LocalReply | undefined
-}
-
-export interface LocalReply {
-  status: number
-  body: string
-  /** Becomes Envoy's %RESPONSE_CODE_DETAILS%. */
-  details: string
+  /** Asked at request headers in synchronous modes (see RequestGate). */
+  requestGate?: RequestGate
 }
 
 export interface StreamDeps {

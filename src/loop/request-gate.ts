@@ -3,8 +3,7 @@
  * instead of going upstream (synchronous mode only; StreamOptions.requestGate). Keys carry no org: the
  * org may come from Envoy metadata the gate does not see, and harness session ids are unique enough.
  */
-import type { HeaderMap } from '../extproc/exchange.js'
-import type { LocalReply } from '../extproc/stream.js'
+import type { HeaderMap, LocalReply } from '../exchange.js'
 import { resolveEnvelope } from '../session/envelope.js'
 import type { EnvelopeOptions } from '../session/envelope-options.js'
 import type { SessionKey } from '../session/turn.js'

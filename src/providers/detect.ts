@@ -2,7 +2,7 @@
  * Which LLM API a request addresses, from its method and path suffix, so gateway prefixes
  * (/anthropic/v1/messages, /openai/v1/chat/completions) work. Anything else is skipped with a reason.
  */
-import type { HeaderMap } from '../extproc/exchange.js'
+import type { HeaderMap } from '../exchange.js'
 import { pathOnly } from './paths.js'
 import { API_PARSERS } from './registry.js'
 import type { Api, Provider, SkipReason } from './types.js'

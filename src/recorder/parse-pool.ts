@@ -4,7 +4,7 @@
  * crashes or hangs is replaced and its exchanges are dropped with a reason, never the process.
  */
 import { Worker } from 'node:worker_threads'
-import type { CapturedBody, Exchange } from '../extproc/exchange.js'
+import type { CapturedBody, Exchange } from '../exchange.js'
 import { LIMITS } from '../limits.js'
 import type { ParseJob, ParseReply, ParseResult, PoolDropReason } from './parse-protocol.js'
 import { buildTurn, type TurnBuildOptions } from './turn-builder.js'

@@ -1,5 +1,5 @@
 /** Messages between the parse pool and its worker threads, and the pool's own drop reasons. */
-import type { Exchange } from '../extproc/exchange.js'
+import type { Exchange } from '../exchange.js'
 import type { TurnBuildResult } from './turn-builder.js'
 
 /** Why the pool could not build a turn (buildTurn's own reasons are BUILD_DROP_REASONS). */

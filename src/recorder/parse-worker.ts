@@ -4,7 +4,7 @@
  */
 import os from 'node:os'
 import { parentPort, workerData } from 'node:worker_threads'
-import type { CapturedBody, Exchange } from '../extproc/exchange.js'
+import type { CapturedBody, Exchange } from '../exchange.js'
 import { encodeNodes } from '../store/node-records.js'
 import type { ParseJob, ParseReply } from './parse-protocol.js'
 import { buildTurn, type TurnBuildOptions, type TurnBuildResult } from './turn-builder.js'

@@ -6,7 +6,7 @@
 import { mkdir } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Registry } from 'prom-client'
-import type { Exchange, ExchangeConsumer } from '../extproc/exchange.js'
+import type { Exchange, ExchangeConsumer } from '../exchange.js'
 import { LIMITS } from '../limits.js'
 import type { Logger } from '../log.js'
 import type { Turn } from '../session/turn.js'

@@ -2,8 +2,8 @@
  * Exchange → Turn: decode, parse, hash, resolve the session envelope and price one captured LLM call.
  * Pure and synchronous so it runs the same on the main thread and inside a parse worker.
  */
-import { decodeBody } from '../extproc/body-decoding.js'
-import type { Exchange } from '../extproc/exchange.js'
+
+import type { Exchange } from '../exchange.js'
 import { loopHash } from '../loop/loop-hash.js'
 import { costUsd } from '../pricing/cost.js'
 import type { PriceTable } from '../pricing/price-table.js'
@@ -13,6 +13,7 @@ import { resolveEnvelope } from '../session/envelope.js'
 import type { EnvelopeOptions } from '../session/envelope-options.js'
 import type { ChainNode, RawBodies, Turn } from '../session/turn.js'
 import { compressRawBody, RAW_BODY_ENCODING } from '../store/raw-body-codec.js'
+import { decodeBody } from './body-decoding.js'
 
 /** Why an exchange does not become a turn. */
 export const BUILD_DROP_REASONS = [

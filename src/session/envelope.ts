@@ -3,7 +3,7 @@
  * chain: who (org, subject), which harness, which session. First match wins; see docs/hashing.md.
  */
 import { createHash } from 'node:crypto'
-import type { HeaderMap } from '../extproc/exchange.js'
+import type { HeaderMap } from '../exchange.js'
 import type { BodySessionHints } from '../providers/types.js'
 import type { EnvelopeOptions } from './envelope-options.js'
 import { BODY_SESSION_HINTS, harnessFromUserAgent, headerSignals } from './harness.js'

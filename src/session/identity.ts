@@ -2,7 +2,7 @@
  * Trusted identity of a turn: the org (tenant) and auth subject, taken only from what the gateway
  * vouches for (Envoy metadata from a verified credential, or headers the gateway sets).
  */
-import type { HeaderMap } from '../extproc/exchange.js'
+import type { HeaderMap } from '../exchange.js'
 import type { EnvelopeOptions, MetadataPath } from './envelope-options.js'
 import { checkText, rejection } from './identifiers.js'
 import { NIL_ORG } from './turn.js'

@@ -2,7 +2,7 @@
  * Reader of the `x-tapes-*` session envelope headers, with tapes' wire rules (tapes.md §5):
  * percent-encoded cwd and name, base64url JSON metadata, an 8 KiB budget that sheds metadata first.
  */
-import type { HeaderMap } from '../extproc/exchange.js'
+import type { HeaderMap } from '../exchange.js'
 import { type Checked, checkHarnessId, checkIdentifier, checkText, rejection } from './identifiers.js'
 
 export const TAPES_HEADER_PREFIX = 'x-tapes-'

@@ -8,7 +8,7 @@ import {
   type FilterConfig,
   type HttpExchangeSpec,
 } from '../../src/emulator/types.js'
-import { decodeBody } from '../../src/extproc/body-decoding.js'
+import { decodeBody } from '../../src/recorder/body-decoding.js'
 import { startTestServer, type TestServer } from '../helpers/extproc.js'
 import { headerMap, openRawStream } from '../helpers/raw-stream.js'
 

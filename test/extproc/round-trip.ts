@@ -6,7 +6,7 @@ import { expect } from 'vitest'
 import type { ExchangeCase } from '../../src/emulator/cases.js'
 import { replay } from '../../src/emulator/replay.js'
 import type { EmulatedExchange, FilterConfig } from '../../src/emulator/types.js'
-import { decodeBody } from '../../src/extproc/body-decoding.js'
+import { decodeBody } from '../../src/recorder/body-decoding.js'
 import type { TestServer } from '../helpers/extproc.js'
 
 export async function assertRoundTrip(

@@ -2,7 +2,7 @@
 import type * as grpc from '@grpc/grpc-js'
 import { Registry } from 'prom-client'
 import { createExtProcClient } from '../../src/emulator/client.js'
-import type { Exchange, ExchangeConsumer } from '../../src/extproc/exchange.js'
+import type { Exchange, ExchangeConsumer } from '../../src/exchange.js'
 import { createExtProcMetrics, type ExtProcMetrics } from '../../src/extproc/metrics.js'
 import { type ExtProcServer, startExtProcServer } from '../../src/extproc/server.js'
 import type { StreamOptions } from '../../src/extproc/stream.js'

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { decodeBody } from '../../src/extproc/body-decoding.js'
+import { decodeBody } from '../../src/recorder/body-decoding.js'
 
 const corpus = path.resolve(process.cwd(), '../shared/corpus')
 const haveCorpus = existsSync(path.join(corpus, 'INDEX.md'))

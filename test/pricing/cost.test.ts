@@ -5,10 +5,10 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { decodeBody } from '../../src/extproc/body-decoding.js'
 import { costUsd, pricesForPrompt } from '../../src/pricing/cost.js'
 import type { PriceTable } from '../../src/pricing/price-table.js'
 import { parseResponse } from '../../src/providers/index.js'
+import { decodeBody } from '../../src/recorder/body-decoding.js'
 import { CORPUS_DIR, CORPUS_PRESENT } from '../helpers/corpus.js'
 import { usage } from './usage-fixture.js'
 

@@ -7,9 +7,9 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { decodeBody } from '../../src/extproc/body-decoding.js'
 import type { Api, ProviderTiming } from '../../src/providers/index.js'
 import { detectApi, parseRequest, parseResponse } from '../../src/providers/index.js'
+import { decodeBody } from '../../src/recorder/body-decoding.js'
 
 const CORPUS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/corpus')
 const present = fs.existsSync(CORPUS)

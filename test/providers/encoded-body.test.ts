@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { decodeBody } from '../../src/extproc/body-decoding.js'
 import { parseResponse } from '../../src/providers/index.js'
+import { decodeBody } from '../../src/recorder/body-decoding.js'
 import { sseBody } from './helpers.js'
 
 /**

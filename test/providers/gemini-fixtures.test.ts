@@ -7,8 +7,8 @@
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadExchangeCases } from '../../src/emulator/cases.js'
-import { decodeBody } from '../../src/extproc/body-decoding.js'
 import { detectApi, parseRequest, parseResponse } from '../../src/providers/index.js'
+import { decodeBody } from '../../src/recorder/body-decoding.js'
 import { buildChain } from '../../src/session/chain.js'
 
 const CASES = loadExchangeCases([path.resolve(import.meta.dirname, '../fixtures/gemini-cases')])

@@ -8,8 +8,8 @@ import { createHash } from 'node:crypto'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { type ExchangeCase, loadExchangeCases } from '../../src/emulator/cases.js'
-import { decodeBody } from '../../src/extproc/body-decoding.js'
 import { detectApi, type ParsedRequest, parseRequest, parseResponse } from '../../src/providers/index.js'
+import { decodeBody } from '../../src/recorder/body-decoding.js'
 import { buildChain } from '../../src/session/chain.js'
 
 const CASES = loadExchangeCases([path.resolve(import.meta.dirname, '../fixtures/ollama-cases')])

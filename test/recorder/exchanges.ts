@@ -1,7 +1,7 @@
 /** Small hand-written Exchanges (OpenAI stream, Anthropic JSON) for recorder tests, and their HTTP specs. */
 import { gzipSync } from 'node:zlib'
 import type { HttpExchangeSpec } from '../../src/emulator/types.js'
-import type { CapturedBody, Exchange, ExchangeEnding, HeaderMap } from '../../src/extproc/exchange.js'
+import type { CapturedBody, Exchange, ExchangeEnding, HeaderMap } from '../../src/exchange.js'
 
 export function body(bytes: Buffer, options: Partial<CapturedBody> = {}): CapturedBody {
   return { chunks: [bytes], size: bytes.length, encoding: undefined, complete: true, ...options }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { HeaderMap } from '../../src/extproc/exchange.js'
+import type { HeaderMap } from '../../src/exchange.js'
 import type { BodySessionHints } from '../../src/providers/types.js'
 import { resolveEnvelope } from '../../src/session/envelope.js'
 import { DEFAULT_ENVELOPE_OPTIONS, envelopeOptionsSchema } from '../../src/session/envelope-options.js'

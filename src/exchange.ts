@@ -1,7 +1,9 @@
 /**
  * The joint between Envoy's protocol and everything above it: one finished HTTP exchange as the
- * ext_proc server captured it. Nothing here knows about LLM APIs; bodies are kept as the raw
- * chunks Envoy sent (still content-encoded) so the reply path never copies or decodes them.
+ * ext_proc server captured it, and the local reply a request gate may send instead of forwarding.
+ * Plain data only, importing nothing: every layer may import it, and extproc/ depends on nothing else
+ * of ours but the proto. Nothing here knows about LLM APIs; bodies are kept as the raw chunks Envoy
+ * sent (still content-encoded) so the reply path never copies or decodes them.
  */
 
 /** Lowercase header name → value. Repeated headers are joined with ", " (cookies never get here). */
@@ -84,3 +86,17 @@ export interface Exchange {
 export interface ExchangeConsumer {
   consume(exchange: Exchange): void
 }
+
+/** A reply sent to the client instead of letting the request through (e.g. a session flagged as looping). */
+export interface LocalReply {
+  status: number
+  body: string
+  /** Becomes Envoy's %RESPONSE_CODE_DETAILS%. */
+  details: string
+}
+
+/**
+ * Asked at request headers, synchronous modes only: a local reply to send instead of forwarding. Must be a
+ * cheap in-memory lookup: it is on the reply path.
+ */
+export type RequestGate = (headers: HeaderMap) => LocalReply | undefined
