@@ -5,7 +5,7 @@
  * serves it, from the host (hosts.ts). Anything else is skipped with a reason.
  */
 import type { HeaderMap } from '../extproc/exchange.js'
-import { type ProviderHosts, providerForHost } from './hosts.js'
+import { type ProviderHosts, providerForHost, providerForPathPrefix } from './hosts.js'
 import { pathOnly } from './paths.js'
 import { API_PARSERS } from './registry.js'
 import type { Api, Provider, SkipReason } from './types.js'
@@ -20,7 +20,8 @@ export interface DetectContext {
 }
 
 /**
- * The path decides the API; the host names the provider, else the API's own provider stays. A
+ * The path decides the API; the host names the provider (configured map, then built-in table), else
+ * a first path segment naming a known provider (a gateway prefix), else the API's own provider. A
  * gateway's selected-backend header could be added here without touching callers.
  */
 export function detectApi(
@@ -34,7 +35,8 @@ export function detectApi(
   for (const parser of API_PARSERS) {
     if (parser.matches(bare)) {
       const authority = context.authority || headers[':authority'] || headers.host
-      const provider = providerForHost(authority, context.providerHosts) ?? parser.provider
+      const provider =
+        providerForHost(authority, context.providerHosts) ?? providerForPathPrefix(bare) ?? parser.provider
       return { ok: true, api: parser.api, provider }
     }
   }

@@ -97,6 +97,19 @@ export function providerForHost(
   )
 }
 
+const KNOWN = new Set<string>(KNOWN_PROVIDERS)
+
+/**
+ * A gateway prefix naming a known provider: the first segment of the path (`/groq/openai/v1/...`,
+ * `/openrouter/api/v1/...`, like envoy.yaml's `/openai/`, `/anthropic/`, `/gemini/` routes); null
+ * otherwise. Used when the host names nothing, since behind Envoy the host is usually Envoy's own.
+ */
+export function providerForPathPrefix(path: string): string | null {
+  const match = /^\/([A-Za-z0-9._-]{1,32})\//.exec(path)
+  const segment = match?.[1]?.toLowerCase()
+  return segment !== undefined && KNOWN.has(segment) ? segment : null
+}
+
 /** Own string entries only: a host named `constructor` or `__proto__` must not reach Object.prototype. */
 function own(table: Readonly<Record<string, string>>, key: string): string | null {
   if (!Object.hasOwn(table, key)) return null

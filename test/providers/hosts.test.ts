@@ -167,6 +167,24 @@ describe('detectApi with hosts', () => {
     ).toEqual({ ok: true, api: 'anthropic.messages', provider: 'corp' })
   })
 
+  it('a gateway prefix naming a known provider names it when the host does not', () => {
+    const detect = (path: string, authority: string, providerHosts = {}) =>
+      detectApi('POST', path, {}, { authority, providerHosts })
+    expect(detect('/groq/openai/v1/chat/completions', '127.0.0.1:10000')).toMatchObject({ provider: 'groq' })
+    expect(detect('/OpenRouter/api/v1/chat/completions', 'envoy')).toMatchObject({ provider: 'openrouter' })
+    expect(detect('/deepseek/anthropic/v1/messages', 'envoy')).toMatchObject({
+      api: 'anthropic.messages',
+      provider: 'deepseek',
+    })
+    // The host wins; unknown segments and Groq's own /openai/ path name nothing new.
+    expect(detect('/groq/v1/chat/completions', 'api.mistral.ai')).toMatchObject({ provider: 'mistral' })
+    expect(detect('/groq/v1/chat/completions', 'gw', { gw: 'corp' })).toMatchObject({ provider: 'corp' })
+    expect(detect('/vllm/v1/chat/completions', 'envoy')).toMatchObject({ provider: 'openai' })
+    expect(detect('/openai/v1/chat/completions', 'envoy')).toMatchObject({ provider: 'openai' })
+    expect(detect('/constructor/v1/chat/completions', 'envoy')).toMatchObject({ provider: 'openai' })
+    expect(detect(`/${'g'.repeat(5000)}/v1/chat/completions`, 'envoy')).toMatchObject({ provider: 'openai' })
+  })
+
   it('skipped paths stay skipped whatever the host', () => {
     expect(detectApi('POST', '/v1/embeddings', {}, { authority: 'api.groq.com' })).toEqual({
       ok: false,
