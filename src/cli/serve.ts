@@ -92,6 +92,7 @@ export async function startSidecar(
     prices: loadPriceTable(config.pricesFile),
     storeContent: config.storeContent,
     storeRaw: config.storeRaw,
+    providerHosts: config.providerHosts,
   }
   // Loop detections the recorder's commits report flag their sessions for the request gate.
   const flagged = new FlaggedSessions()

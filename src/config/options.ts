@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { apiTokensSchema } from '../http/tokens.js'
 import { LOG_LEVELS } from '../log.js'
+import { providerHostsSchema } from '../providers/hosts.js'
 
 const bool = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
@@ -186,6 +187,12 @@ export const SERVE_OPTIONS = {
     flag: '--prices-file',
     help: 'JSON file of model prices that replace or extend the built-in table',
     schema: z.string().min(1).optional(),
+  },
+  providerHosts: {
+    env: 'SESSIONTAP_PROVIDER_HOSTS',
+    flag: '--provider-hosts',
+    help: 'provider names for more hosts, comma list of host=name or host:port=name (llm.internal=vllm,localhost:1234=lmstudio); wins over the built-in hosts',
+    schema: providerHostsSchema.default({}),
   },
   storeContent: {
     env: 'SESSIONTAP_STORE_CONTENT',

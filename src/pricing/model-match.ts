@@ -34,10 +34,12 @@ export interface PriceMatch {
  * can match by suffix: no "longest prefix" tie-break is needed.
  */
 export function findModelPrice(table: PriceTable, provider: Provider, model: string): PriceMatch | null {
-  const families = table[provider]
+  // Own keys only: provider and model names come from traffic ('constructor' must not match).
+  if (!Object.hasOwn(table, provider)) return null
+  const families = (table as Partial<Record<string, Record<string, ModelPrice>>>)[provider]
   if (families === undefined) return null
   const name = normalizeModelName(model)
-  const exact = families[name]
+  const exact = Object.hasOwn(families, name) ? families[name] : undefined
   if (exact !== undefined) return { family: name, price: exact }
   for (const [family, price] of Object.entries(families)) {
     if (extendsBySnapshot(name, family)) return { family, price }

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
-import { PROVIDERS } from '../providers/types.js'
+import { KNOWN_PROVIDERS } from '../providers/hosts.js'
 import { DEFAULT_PRICES } from './prices.js'
 
 const usdPerMTok = z.number().finite().nonnegative()
@@ -37,7 +37,7 @@ const modelPriceSchema = z.strictObject({
 
 /** provider -> model family -> price. Model keys are lower-case family ids (e.g. 'gpt-4o-mini'). */
 export const priceTableSchema = z.partialRecord(
-  z.enum(PROVIDERS),
+  z.enum(KNOWN_PROVIDERS),
   z.record(z.string().min(1), modelPriceSchema),
 )
 
@@ -78,7 +78,7 @@ export function parsePriceOverrides(text: string, origin: string): PriceTable {
 /** Override entries replace a model's whole price (no field-wise merge: a half-old price would mislead). */
 export function mergePriceTables(base: PriceTable, overrides: PriceTable): PriceTable {
   const merged: PriceTable = {}
-  for (const provider of PROVIDERS) {
+  for (const provider of KNOWN_PROVIDERS) {
     const models = { ...base[provider], ...overrides[provider] }
     if (Object.keys(models).length > 0) {
       merged[provider] = Object.fromEntries(

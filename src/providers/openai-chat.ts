@@ -2,7 +2,15 @@
  * OpenAI Chat Completions (and every OpenAI-compatible server's .../chat/completions). Streaming
  * assembles content, reasoning and tool-call argument deltas by tool index. Terminal event: the
  * `data: [DONE]` sentinel. A finish_reason alone is not enough, because with
- * stream_options.include_usage the usage chunk follows the finish_reason chunk.
+ * stream_options.include_usage the usage chunk follows the finish_reason chunk; and a server that
+ * sends none (some vLLM and LM Studio builds) still completes with [DONE] (stop reason null).
+ *
+ * What compatible vendors add is tolerated: keep-alive whitespace before a JSON body and SSE comment
+ * lines (OpenRouter's `: OPENROUTER PROCESSING`) are framing (parse-response.ts, framing/sse.ts);
+ * reasoning as `reasoning_content` (DeepSeek, vLLM) or `reasoning` (OpenRouter, Groq) becomes a
+ * thinking block; Groq's `x_groq.usage` stands in for missing top-level usage; DeepSeek's
+ * `prompt_cache_hit_tokens` is the cache read (usage.ts). OpenRouter's `usage.cost` is not read: the
+ * turn's cost comes from the price table.
  */
 import { z } from 'zod'
 import { BlockAssembler, parseToolArguments } from './content.js'
@@ -44,6 +52,8 @@ const usageSchema = z.looseObject({
   completion_tokens: z.number().nullish(),
   prompt_tokens_details: z.looseObject({ cached_tokens: z.number().nullish() }).nullish(),
   completion_tokens_details: z.looseObject({ reasoning_tokens: z.number().nullish() }).nullish(),
+  /** DeepSeek: the part of prompt_tokens read from its context cache. */
+  prompt_cache_hit_tokens: z.number().nullish(),
 })
 
 /** A streamed `delta` and a non-streamed `message` carry the same fields. */
@@ -69,6 +79,12 @@ const responseSchema = z.looseObject({
     )
     .nullish(),
   usage: usageSchema.nullish(),
+  /** Groq: `x_groq.usage` in the last chunk of a stream, where OpenAI puts top-level usage. Anything
+   * unexpected under it is dropped, never the chunk. */
+  x_groq: z
+    .looseObject({ usage: usageSchema.nullish().catch(null) })
+    .nullish()
+    .catch(null),
   error: z.unknown().optional(),
 })
 
@@ -147,7 +163,13 @@ function isPlainPart(part: unknown): boolean {
  * or tool calls or is not plainly the schema's shape: those go through the schema.
  */
 function plainChunk(value: unknown): Chunk | null {
-  if (!isRecord(value) || value.usage != null || !nullishStrings(value, ['id', 'model'])) return null
+  if (
+    !isRecord(value) ||
+    value.usage != null ||
+    value.x_groq != null ||
+    !nullishStrings(value, ['id', 'model'])
+  )
+    return null
   const { choices } = value
   if (choices != null) {
     if (!Array.isArray(choices)) return null
@@ -203,12 +225,17 @@ function createReducer(mode: 'json' | 'stream'): StreamReducer {
   // By choice index; n > 1 completions interleave their choices' deltas.
   const choices = new Map<number, ChoiceAssembler>()
   const state = new ResponseState()
+  // Top-level usage wins over a vendor's block (Groq's x_groq.usage) wherever each came in the stream.
+  let topLevelUsage = false
 
   function pushChunk(chunk: Chunk): void {
     if (chunk.error != null) state.error = errorFromBody(chunk)
     state.id ??= chunk.id ?? null
     state.model ??= chunk.model ?? null
-    if (chunk.usage) state.usage = openAiChatUsage(chunk.usage)
+    if (chunk.usage) {
+      state.usage = openAiChatUsage(chunk.usage)
+      topLevelUsage = true
+    } else if (chunk.x_groq?.usage && !topLevelUsage) state.usage = openAiChatUsage(chunk.x_groq.usage)
     for (const [position, choice] of (chunk.choices ?? []).entries()) {
       const index = choice.index ?? position
       const part = choice.delta ?? choice.message

@@ -14,8 +14,12 @@ export const APIS = [
 ] as const
 export type Api = (typeof APIS)[number]
 
-export const PROVIDERS = ['openai', 'anthropic', 'gemini', 'ollama'] as const
-export type Provider = (typeof PROVIDERS)[number]
+/**
+ * Who served a turn: the API's own provider (openai, anthropic, gemini, ollama), a vendor the host
+ * named (openrouter, groq, ...; src/providers/hosts.ts) or a name from SESSIONTAP_PROVIDER_HOSTS.
+ * Always matches PROVIDER_NAME in hosts.ts; the store's column is plain text.
+ */
+export type Provider = string
 
 /** Why a request is not parsed as an LLM turn (detection never fails with an error). */
 export const SKIP_REASONS = [

@@ -42,14 +42,19 @@ export interface OpenAiChatUsage {
   completion_tokens?: Count
   prompt_tokens_details?: { cached_tokens?: Count } | null
   completion_tokens_details?: { reasoning_tokens?: Count } | null
+  /** DeepSeek's cache hits (prompt_tokens = hit + miss). */
+  prompt_cache_hit_tokens?: Count
 }
 
-/** prompt_tokens already includes cached_tokens; completion_tokens already includes reasoning. */
+/**
+ * prompt_tokens already includes cached_tokens; completion_tokens already includes reasoning.
+ * DeepSeek reports its cache hits as prompt_cache_hit_tokens (also part of prompt_tokens).
+ */
 export function openAiChatUsage(u: OpenAiChatUsage): Usage {
   return withStatus({
     inputTokens: count(u.prompt_tokens),
     outputTokens: count(u.completion_tokens),
-    cacheReadTokens: count(u.prompt_tokens_details?.cached_tokens),
+    cacheReadTokens: count(u.prompt_tokens_details?.cached_tokens) ?? count(u.prompt_cache_hit_tokens),
     cacheCreationTokens: null,
     reasoningTokens: count(u.completion_tokens_details?.reasoning_tokens),
   })

@@ -7,6 +7,7 @@ import type { Exchange } from '../exchange.js'
 import { loopHash } from '../loop/loop-hash.js'
 import { costUsd } from '../pricing/cost.js'
 import type { PriceTable } from '../pricing/price-table.js'
+import type { ProviderHosts } from '../providers/hosts.js'
 import { detectApi, parseRequest, parseResponse } from '../providers/index.js'
 import { buildChain } from '../session/chain.js'
 import { resolveEnvelope } from '../session/envelope.js'
@@ -34,6 +35,8 @@ export interface TurnBuildOptions {
   storeContent: boolean
   /** False stores no raw bodies (absent: stored). Raw bodies are content: storeContent false stores none. */
   storeRaw?: boolean
+  /** Configured host → provider names (SESSIONTAP_PROVIDER_HOSTS); absent: the built-in table only. */
+  providerHosts?: ProviderHosts
   /** Output cap of body decoding (compression bombs); decodeBody's default when absent. */
   maxDecodedBytes?: number
 }
@@ -69,7 +72,10 @@ function rawBodiesOf(
 
 export function buildTurn(exchange: Exchange, options: TurnBuildOptions): TurnBuildResult {
   const { request, response, timing } = exchange
-  const detection = detectApi(request.method, request.path, request.headers)
+  const detection = detectApi(request.method, request.path, request.headers, {
+    authority: request.authority,
+    ...(options.providerHosts ? { providerHosts: options.providerHosts } : {}),
+  })
   if (!detection.ok) return { ok: false, reason: 'not_llm_api', detail: detection.reason }
   if (exchange.ending === 'no_response' || response === undefined) return { ok: false, reason: 'no_response' }
   if (request.body.stopped === 'over_budget') return { ok: false, reason: 'over_budget' }

@@ -298,3 +298,147 @@ describe('openai.chat response', () => {
     expect(r.error).toEqual({ type: 'http_502', message: '<html>502 Bad Gateway</html>' })
   })
 })
+
+describe('openai.chat response from compatible vendors', () => {
+  const chunk = (payload: object) => ({ id: 'c-1', object: 'chat.completion.chunk', model: 'm', ...payload })
+  const text = (t: string) => chunk({ choices: [{ index: 0, delta: { content: t }, finish_reason: null }] })
+  const groqUsage = {
+    queue_time: 0.01,
+    prompt_tokens: 20,
+    completion_tokens: 4,
+    total_tokens: 24,
+    total_time: 0.1,
+  }
+  const reported = (input: number, output: number, cacheRead: number | null = null) => ({
+    inputTokens: input,
+    outputTokens: output,
+    cacheReadTokens: cacheRead,
+    cacheCreationTokens: null,
+    reasoningTokens: null,
+    status: 'reported',
+  })
+
+  it("takes Groq's x_groq.usage when the stream has no top-level usage", () => {
+    const body = sseBody([
+      [undefined, chunk({ choices: [{ index: 0, delta: { content: 'Hi' } }], x_groq: { id: 'req_1' } })],
+      [
+        undefined,
+        chunk({
+          choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
+          x_groq: { id: 'req_1', usage: groqUsage },
+        }),
+      ],
+      [undefined, '[DONE]'],
+    ])
+    const r = respond('openai.chat', body, SSE)
+    expect(r.usage).toEqual(reported(20, 4))
+    expect(r.complete).toBe(true)
+    expect(r.message?.content).toEqual([{ type: 'text', text: 'Hi' }])
+  })
+
+  it('prefers top-level usage to x_groq.usage, before or after it, and ignores a malformed x_groq', () => {
+    const top = chunk({ choices: [], usage: { prompt_tokens: 7, completion_tokens: 1 } })
+    const groq = chunk({ choices: [], x_groq: { usage: groqUsage } })
+    for (const order of [
+      [top, groq],
+      [groq, top],
+    ]) {
+      const r = respond(
+        'openai.chat',
+        sseBody([
+          [undefined, text('a')],
+          ...order.map((c): [undefined, object] => [undefined, c]),
+          [undefined, '[DONE]'],
+        ]),
+        SSE,
+      )
+      expect(r.usage).toEqual(reported(7, 1))
+    }
+    const odd = sseBody([
+      [undefined, chunk({ choices: [{ index: 0, delta: { content: 'a' } }], x_groq: 'not an object' })],
+      [undefined, chunk({ choices: [], x_groq: { usage: { prompt_tokens: 'many' } } })],
+      [undefined, '[DONE]'],
+    ])
+    const r = respond('openai.chat', odd, SSE)
+    expect(r.message?.content).toEqual([{ type: 'text', text: 'a' }])
+    expect(r.usage.status).toBe('missing')
+    expect(r.complete).toBe(true)
+  })
+
+  it("reads DeepSeek's prompt_cache_hit_tokens as the cache read; OpenAI's cached_tokens wins when both come", () => {
+    const usage = {
+      prompt_tokens: 30,
+      completion_tokens: 5,
+      prompt_cache_hit_tokens: 16,
+      prompt_cache_miss_tokens: 14,
+    }
+    const message = { role: 'assistant', content: 'ok' }
+    const r = respond(
+      'openai.chat',
+      jsonBody({ id: 'd', choices: [{ index: 0, message, finish_reason: 'stop' }], usage }),
+      'application/json',
+    )
+    expect(r.usage).toEqual(reported(30, 5, 16))
+    const both = { ...usage, prompt_tokens_details: { cached_tokens: 12 } }
+    const r2 = respond(
+      'openai.chat',
+      jsonBody({ id: 'd', choices: [{ index: 0, message }], usage: both }),
+      'application/json',
+    )
+    expect(r2.usage.cacheReadTokens).toBe(12)
+  })
+
+  it('a stream without any finish_reason completes with [DONE], stop reason null', () => {
+    const r = respond(
+      'openai.chat',
+      sseBody([
+        [undefined, text('Hel')],
+        [undefined, text('lo')],
+        [undefined, '[DONE]'],
+      ]),
+      SSE,
+    )
+    expect(r).toMatchObject({ complete: true, stopReason: null, error: null })
+    expect(r.message?.content).toEqual([{ type: 'text', text: 'Hello' }])
+    // Without [DONE] it is a cut stream.
+    expect(respond('openai.chat', sseBody([[undefined, text('Hel')]]), SSE).complete).toBe(false)
+  })
+
+  it('skips SSE keep-alive comments anywhere, and blank keep-alive lines before a JSON body', () => {
+    const events = sseBody([
+      [undefined, text('a')],
+      [undefined, text('b')],
+      [undefined, '[DONE]'],
+    ]).toString()
+    const withComments = `: OPENROUTER PROCESSING\n\n: keep-alive\n\n${events.replace('\n\n', '\n\n: OPENROUTER PROCESSING\n\n')}`
+    for (const type of [SSE, undefined]) {
+      const r = respond('openai.chat', Buffer.from(withComments), type as string)
+      expect(r).toMatchObject({ complete: true, message: { content: [{ type: 'text', text: 'ab' }] } })
+    }
+    const json = JSON.stringify({
+      id: 'x',
+      choices: [{ index: 0, message: { content: 'hi' }, finish_reason: 'stop' }],
+    })
+    for (const type of ['application/json', undefined, SSE]) {
+      const r = respond('openai.chat', Buffer.from(`\n\n \r\n${json}`), type as string)
+      expect(r).toMatchObject({
+        complete: true,
+        stopReason: 'stop',
+        message: { content: [{ type: 'text', text: 'hi' }] },
+      })
+    }
+  })
+
+  it('keeps reasoning deltas (reasoning_content or reasoning) as thinking before the text', () => {
+    const body = sseBody([
+      [undefined, chunk({ choices: [{ index: 0, delta: { reasoning_content: 'Think' } }] })],
+      [undefined, chunk({ choices: [{ index: 0, delta: { reasoning: 'ing.' } }] })],
+      [undefined, text('Answer')],
+      [undefined, '[DONE]'],
+    ])
+    expect(respond('openai.chat', body, SSE).message?.content).toEqual([
+      { type: 'thinking', text: 'Thinking.' },
+      { type: 'text', text: 'Answer' },
+    ])
+  })
+})

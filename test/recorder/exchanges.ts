@@ -66,6 +66,8 @@ export const ANTHROPIC_RESPONSE = Buffer.from(
 export interface ExchangeParts {
   requestId?: string
   path?: string
+  /** The request's :authority; api.openai.com when absent. */
+  authority?: string
   requestHeaders?: HeaderMap
   requestBody?: CapturedBody
   responseHeaders?: HeaderMap
@@ -82,7 +84,7 @@ export function exchange(parts: ExchangeParts = {}): Exchange {
     request: {
       method: 'POST',
       path: parts.path ?? '/v1/chat/completions',
-      authority: 'api.openai.com',
+      authority: parts.authority ?? 'api.openai.com',
       scheme: 'https',
       headers: { 'content-type': 'application/json', ...parts.requestHeaders },
       body: requestBody,
@@ -108,6 +110,7 @@ export function anthropicExchange(requestId = 'req-a'): Exchange {
   return exchange({
     requestId,
     path: '/v1/messages',
+    authority: 'api.anthropic.com',
     requestBody: body(ANTHROPIC_REQUEST),
     responseHeaders: { 'content-type': 'application/json' },
     responseBody: body(ANTHROPIC_RESPONSE),

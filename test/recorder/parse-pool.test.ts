@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { DEFAULT_PRICES } from '../../src/pricing/prices.js'
+import { providerHostsSchema } from '../../src/providers/hosts.js'
 import { createParsePool, type ParsePool } from '../../src/recorder/parse-pool.js'
 import { buildTurn, type TurnBuildOptions } from '../../src/recorder/turn-builder.js'
 import { DEFAULT_ENVELOPE_OPTIONS } from '../../src/session/envelope-options.js'
@@ -37,6 +38,17 @@ describe('parse pool', () => {
     expect(results[0]?.ok && 'encodedNodes' in results[0]).toBe(true)
     expect(results[0]?.ok && results[0].turn.startedAt instanceof Date).toBe(true)
     expect(pool.pending).toBe(0)
+  })
+
+  it('hands the configured provider hosts to its workers', async () => {
+    const providerHosts = providerHostsSchema.parse('llm.internal:8000=vllm')
+    pool = createParsePool({ size: 1, buildOptions: { ...OPTIONS, providerHosts } })
+    const results = await Promise.all(
+      ['llm.internal:8000', 'api.groq.com', 'llm.internal:9000'].map((authority) =>
+        pool!.run(exchange({ authority })),
+      ),
+    )
+    expect(results.map((r) => r.ok && r.turn.provider)).toEqual(['vllm', 'groq', 'openai'])
   })
 
   it('runs inline with size 0', async () => {

@@ -186,6 +186,16 @@ describe('buildTurn', () => {
     expect(turn).toMatchObject({ statusCode: 429, errorMessage: 'slow down', responseHash: null })
   })
 
+  it('names the provider from the request authority, the configured map first; prices under that provider', () => {
+    const groq = built(buildTurn(exchange({ authority: 'api.groq.com' }), OPTIONS))
+    expect(groq).toMatchObject({ provider: 'groq', api: 'openai.chat', isComplete: true })
+    expect(groq.costUsd).toBeNull() // gpt-4o-mini has a price under openai only
+    const mapped = { ...OPTIONS, providerHosts: { 'llm.internal:8000': 'vllm' } }
+    expect(built(buildTurn(exchange({ authority: 'LLM.internal:8000' }), mapped)).provider).toBe('vllm')
+    for (const authority of ['', 'x'.repeat(100_000), '__proto__', 'constructor', '[::1', 'a b'])
+      expect(built(buildTurn(exchange({ authority }), mapped)).provider).toBe('openai')
+  })
+
   it('drops unknown paths as not_llm_api with detectApi reason', () => {
     expect(buildTurn(exchange({ path: '/v1/files' }), OPTIONS)).toEqual({
       ok: false,
