@@ -13,12 +13,13 @@ import { createExtProcMetrics } from '../extproc/metrics.js'
 import { startExtProcServer } from '../extproc/server.js'
 import { createLogger, type Logger } from '../log.js'
 import { FlaggedSessions } from '../loop/flagged-sessions.js'
-import { createLoopMetrics, loadFlaggedSessions, loopCommitHook } from '../loop/loop-watch.js'
+import { createLoopMetrics, loopCommitHook } from '../loop/loop-watch.js'
 import { createLoopGate } from '../loop/request-gate.js'
-import { loadPriceTable } from '../pricing/cost.js'
+import { loadPriceTable } from '../pricing/load.js'
 import { createRecorder } from '../recorder/recorder.js'
 import { envelopeOptionsSchema } from '../session/index.js'
 import { openStore, runMigrations } from '../store/index.js'
+import { recentlyFlaggedSessions } from '../store/loop-flags.js'
 import { createSessionPageRoute } from '../web/routes.js'
 import type { CommandSpec } from './args.js'
 
@@ -100,8 +101,11 @@ export async function startSidecar(
   logger.info('store open', { database: config.databaseUrl ? 'postgres' : `embedded (${config.dataDir})` })
   if (config.loopBlock) {
     // The sidecar starts without them when the database is away: the gate then learns from new detections.
-    await loadFlaggedSessions(store.driver, flagged).then(
-      (count) => logger.info('loop gate on', { flaggedSessions: count }),
+    await recentlyFlaggedSessions(store.driver, flagged.capacity).then(
+      (keys) => {
+        for (const key of keys) flagged.add(key)
+        logger.info('loop gate on', { flaggedSessions: keys.length })
+      },
       (err) => logger.warn('loop gate on; flagged sessions not loaded', { err }),
     )
   }

@@ -4,10 +4,8 @@
  */
 import type { Provider, Usage } from '../providers/types.js'
 import { findModelPrice } from './model-match.js'
-import type { ModelPrice, PriceTable, TokenPrices } from './price-table.js'
 import { DEFAULT_PRICES } from './prices.js'
-
-export { loadPriceTable, PriceFileError } from './price-table.js'
+import type { ModelPrice, PriceTable, TokenPrices } from './schema.js'
 
 /** The prices of the highest tier whose threshold the prompt exceeds, else the base prices. */
 export function pricesForPrompt(price: ModelPrice, promptTokens: number): TokenPrices {

@@ -4,7 +4,7 @@
  * as 'gpt-4o-mini' but a new 'claude-opus-4-9' never silently takes 'claude-opus-4''s price.
  */
 import type { Provider } from '../providers/types.js'
-import type { ModelPrice, PriceTable } from './price-table.js'
+import type { ModelPrice, PriceTable } from './schema.js'
 
 /** Dated or pinned snapshot tags: 20250929, 2024-07-18, 0613, 001, latest. */
 const SNAPSHOT_SUFFIX = /^(?:\d{8}|\d{4}-\d{2}-\d{2}|\d{4}|\d{3}|latest)$/

@@ -2,7 +2,7 @@
  * The built-in price table: USD per million tokens per model family, each with its dated source.
  * Models whose price could not be confirmed are left out (see docs/pricing.md), never guessed.
  */
-import type { ModelPrice, PriceTable } from './price-table.js'
+import type { ModelPrice, PriceTable } from './schema.js'
 
 // Sources. "read" dates are when the page copy was consulted for this table.
 const ANTHROPIC_PRICING =

@@ -6,7 +6,7 @@
 import type { Exchange } from '../exchange.js'
 import { loopHash } from '../loop/loop-hash.js'
 import { costUsd } from '../pricing/cost.js'
-import type { PriceTable } from '../pricing/price-table.js'
+import type { PriceTable } from '../pricing/schema.js'
 import type { ProviderHosts } from '../providers/hosts.js'
 import { detectApi, parseRequest, parseResponse } from '../providers/index.js'
 import { buildChain } from '../session/chain.js'

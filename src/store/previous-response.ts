@@ -6,7 +6,6 @@
  */
 import type { SessionKey, Turn } from '../session/turn.js'
 import type { SqlSession } from './driver.js'
-import type { IngestTurn } from './ingest.js'
 
 /** The session source of a turn that joined the session of the response it continues. */
 export const PREVIOUS_RESPONSE_SOURCE = 'previous_response'
@@ -50,10 +49,10 @@ async function committedSessions(
  * that response is committed or earlier in `items`; otherwise the turn keeps its synthetic session
  * (it is not re-homed later). One query, and none when no turn continues a response.
  */
-export async function joinPreviousResponses(
+export async function joinPreviousResponses<T extends { turn: Turn }>(
   tx: SqlSession,
-  items: readonly IngestTurn[],
-): Promise<readonly IngestTurn[]> {
+  items: readonly T[],
+): Promise<readonly T[]> {
   const keys = new Map<string, { org: string; response_id: string }>()
   for (const { turn } of items) {
     const previous = continuedResponse(turn)
@@ -72,7 +71,7 @@ export async function joinPreviousResponses(
     const { turn } = item
     const previous = continuedResponse(turn)
     const target = previous === null ? undefined : sessions.get(responseKey(turn.envelope.orgId, previous))
-    const joined: IngestTurn = target
+    const joined: T = target
       ? {
           ...item,
           turn: {

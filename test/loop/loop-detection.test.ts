@@ -9,8 +9,9 @@ import path from 'node:path'
 import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FlaggedSessions } from '../../src/loop/flagged-sessions.js'
-import { createLoopMetrics, loadFlaggedSessions, loopCommitHook } from '../../src/loop/loop-watch.js'
+import { createLoopMetrics, loopCommitHook } from '../../src/loop/loop-watch.js'
 import type { Store } from '../../src/store/index.js'
+import { recentlyFlaggedSessions } from '../../src/store/loop-flags.js'
 import { getSession } from '../../src/store/queries.js'
 import { openStore } from '../../src/store/store.js'
 import { at, makeTurn } from '../store/turn-factory.js'
@@ -120,7 +121,9 @@ describe('loop detection', () => {
     expect(flagged.has(key)).toBe(true)
 
     const reloaded = new FlaggedSessions()
-    expect(await loadFlaggedSessions(store.driver, reloaded)).toBeGreaterThanOrEqual(1)
+    const keys = await recentlyFlaggedSessions(store.driver, reloaded.capacity)
+    expect(keys.length).toBeGreaterThanOrEqual(1)
+    for (const k of keys) reloaded.add(k)
     expect(reloaded.has(key)).toBe(true)
     expect(reloaded.has({ harnessId: 'claude-code', harnessSessionId: 'never-looped' })).toBe(false)
   })

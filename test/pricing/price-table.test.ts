@@ -3,9 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { costUsd, loadPriceTable, PriceFileError } from '../../src/pricing/cost.js'
-import { priceTableSchema } from '../../src/pricing/price-table.js'
+import { costUsd } from '../../src/pricing/cost.js'
+import { loadPriceTable, PriceFileError } from '../../src/pricing/load.js'
 import { DEFAULT_PRICES } from '../../src/pricing/prices.js'
+import { priceTableSchema } from '../../src/pricing/schema.js'
 import { usage } from './usage-fixture.js'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sessiontap-prices-'))
