@@ -125,7 +125,7 @@ export async function runExchange(
     const type = dir === 'request' ? 'request_headers' : 'response_headers'
     // Sent synchronously, so that in FULL_DUPLEX_STREAMED the body chunks follow it without waiting.
     const pending =
-      early ?? side.send(type, { headers: toHeaderMap(headers), end_of_stream: eos }, !cfg.observabilityMode)
+      early ?? side.send(type, { headers: toProtoHeaderMap(headers), end_of_stream: eos }, !cfg.observabilityMode)
     if (cfg.observabilityMode) return true
     const step = settle(await pending, dir)
     if (step === 'local') return false
@@ -254,7 +254,7 @@ export async function runExchange(
   const processTrailers = async (dir: Dir, trailers: HeaderList | undefined): Promise<boolean> => {
     if (!trailers || !processing || modes[dir].trailer !== 'SEND') return true
     const type = dir === 'request' ? 'request_trailers' : 'response_trailers'
-    const outcome = await side.send(type, { trailers: toHeaderMap(trailers) }, !cfg.observabilityMode)
+    const outcome = await side.send(type, { trailers: toProtoHeaderMap(trailers) }, !cfg.observabilityMode)
     if (cfg.observabilityMode) return true
     const step = settle(outcome, dir)
     if (step !== 'processed') return step !== 'local'
@@ -278,7 +278,7 @@ export async function runExchange(
           earlyResponse = side.send(
             'response_headers',
             {
-              headers: toHeaderMap(responseHeadersOf(fixedResponse)),
+              headers: toProtoHeaderMap(responseHeadersOf(fixedResponse)),
               end_of_stream: fixedResponse.body.length === 0 && !fixedResponse.trailers,
             },
             !cfg.observabilityMode,
@@ -375,7 +375,7 @@ function normalize(headers: Array<[string, string]>): HeaderList {
   return headers.map(([k, v]) => [k.toLowerCase(), v] as [string, string]).filter(([k]) => !HOP_BY_HOP.has(k))
 }
 
-function toHeaderMap(headers: HeaderList) {
+function toProtoHeaderMap(headers: HeaderList) {
   return { headers: headers.map(([key, value]) => ({ key, raw_value: Buffer.from(value, 'latin1') })) }
 }
 

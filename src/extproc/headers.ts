@@ -3,7 +3,7 @@
  * are decoded as latin1 so every byte survives. Credentials never leave this module.
  */
 import type { HeaderMap } from '../exchange.js'
-import type { HeaderMap as ProtoHeaderMap, ProtoStruct, ProtoValue } from './messages.js'
+import type { ProtoHeaderMap, ProtoStruct, ProtoValue } from './messages.js'
 
 /** Headers that carry credentials: never captured, never stored, never logged. */
 export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set([

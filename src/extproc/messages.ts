@@ -18,11 +18,11 @@ export interface HeaderValue {
   value?: string
   raw_value?: Buffer | Uint8Array
 }
-export interface HeaderMap {
+export interface ProtoHeaderMap {
   headers?: HeaderValue[]
 }
 export interface HttpHeaders {
-  headers?: HeaderMap
+  headers?: ProtoHeaderMap
   end_of_stream?: boolean
 }
 export interface HttpBody {
@@ -30,7 +30,7 @@ export interface HttpBody {
   end_of_stream?: boolean
 }
 export interface HttpTrailers {
-  trailers?: HeaderMap
+  trailers?: ProtoHeaderMap
 }
 
 /** google.protobuf.Struct / Value: camelCase member names even with keepCase (protobufjs bundled types). */
