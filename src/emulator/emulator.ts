@@ -1,7 +1,8 @@
 /**
  * Plays one HTTP exchange through an ext_proc server the way Envoy's filter would for a given filter
- * configuration (extproc.md §3 and §7.5): which messages are sent in each mode, what is held until a
- * reply, how replies change what reaches the upstream and the client, and what a failure does.
+ * configuration, as Envoy's own ext_proc tests (filter_test.cc, ext_proc_integration_test.cc) expect it:
+ * which messages are sent in each mode, what is held until a reply, how replies change what reaches the
+ * upstream and the client, and what a failure does.
  */
 import type * as grpc from '@grpc/grpc-js'
 import { v7 as uuidv7 } from 'uuid'
@@ -125,7 +126,8 @@ export async function runExchange(
     const type = dir === 'request' ? 'request_headers' : 'response_headers'
     // Sent synchronously, so that in FULL_DUPLEX_STREAMED the body chunks follow it without waiting.
     const pending =
-      early ?? side.send(type, { headers: toProtoHeaderMap(headers), end_of_stream: eos }, !cfg.observabilityMode)
+      early ??
+      side.send(type, { headers: toProtoHeaderMap(headers), end_of_stream: eos }, !cfg.observabilityMode)
     if (cfg.observabilityMode) return true
     const step = settle(await pending, dir)
     if (step === 'local') return false

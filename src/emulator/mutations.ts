@@ -1,5 +1,6 @@
 /**
- * Envoy's header mutation rules as an ext_proc server meets them (extproc.md §3.3): removals first,
+ * Envoy's header mutation rules as an ext_proc server meets them (envoy source/extensions/filters/http/
+ * ext_proc/mutation_utils.cc): removals first,
  * then sets; raw_value only; `append` decides add vs overwrite; routing and x-envoy-* headers are
  * ignored; content-length is skipped where Envoy strips it. Errors are what Envoy turns into a 500.
  */

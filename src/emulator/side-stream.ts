@@ -19,9 +19,10 @@ import type { EmulatedExchange, EmulatorStats, FilterConfig } from './types.js'
 export type Dir = 'request' | 'response'
 
 /**
- * Envoy resets the stream right after its half-close (extproc.md §3.12, §6.1), writing both frames in
- * order. A grpc-js client flushes its half-close asynchronously, so the emulator waits a little before
- * the reset; otherwise under load the reset could overtake the half-close, which Envoy never does.
+ * Envoy ends nearly every ext_proc stream with a half-close and then RST_STREAM CANCEL (a grpc-js server
+ * sees 'end', then 'cancelled'), writing both frames in order. A grpc-js client flushes its half-close
+ * asynchronously, so the emulator waits a little before the reset; otherwise under load the reset could
+ * overtake the half-close, which Envoy never does.
  */
 const RESET_DELAY_MS = 50
 type Slot = 'headers' | 'body' | 'trailers'

@@ -87,7 +87,7 @@ function valueToJson(v: ProtoValue | undefined): unknown {
   return null
 }
 
-/** Builds a google.protobuf.Struct from plain JSON (camelCase Value members, see extproc.md §2.10). */
+/** Builds a google.protobuf.Struct from plain JSON (proto-loader names the Value members in camelCase: numberValue, structValue, ...). */
 export function jsonToStruct(obj: Record<string, unknown>): ProtoStruct {
   const fields: Record<string, ProtoValue> = {}
   for (const [k, v] of Object.entries(obj)) fields[k] = jsonToValue(v)

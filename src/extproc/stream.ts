@@ -214,7 +214,8 @@ export function handleProcessStream(call: Call, deps: StreamDeps, onClosed: () =
 
     // The exchange is over once the response reached its end (the request side cannot continue past
     // that). Ending the call ourselves, with OK, keeps Envoy's reset from hitting an open stream:
-    // Node's HTTP/2 rapid-reset guard would otherwise kill the connection under load (extproc.md §6.1).
+    // Node's HTTP/2 rapid-reset guard (since 20.9, CVE-2023-44487) closes the whole connection once resets
+    // come faster than its budget, after about a thousand exchanges behind a busy Envoy (grpc/grpc-node#2625).
     if (capture.ended.response && (capture.ended.request || capture.responseStarted)) {
       finish('complete')
       endCall()

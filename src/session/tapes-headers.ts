@@ -1,5 +1,5 @@
 /**
- * Reader of the `x-tapes-*` session envelope headers, with tapes' wire rules (tapes.md §5):
+ * Reader of the `x-tapes-*` session envelope headers, with the wire rules of papercomputeco/tapes:
  * percent-encoded cwd and name, base64url JSON metadata, an 8 KiB budget that sheds metadata first.
  */
 import type { HeaderMap } from '../exchange.js'

@@ -7,7 +7,7 @@ export interface NewerField {
   /** Fully qualified message the field belongs to. */
   readonly message: string
   readonly field: string
-  /** Field number, as in data-plane-api (extproc.md §4.1). */
+  /** Field number, as in envoyproxy/data-plane-api's ext_proc.proto. */
   readonly id: number
   /** Fully qualified type of the field (a message, an enum or a scalar). */
   readonly type: string
@@ -16,7 +16,7 @@ export interface NewerField {
 }
 
 export const NEWER_FIELDS: readonly NewerField[] = [
-  // extproc.md §4.1 row 24: the HTTP status Envoy answers with when the processor fails (1.36+).
+  // The HTTP status Envoy answers with when the processor fails (1.36+).
   {
     message: 'envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor',
     field: 'status_on_error',
