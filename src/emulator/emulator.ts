@@ -362,7 +362,7 @@ function isDuplexConfigured(cfg: FilterConfig): boolean {
   return cfg.requestBodyMode === 'FULL_DUPLEX_STREAMED' || cfg.responseBodyMode === 'FULL_DUPLEX_STREAMED'
 }
 
-/** Envoy removes content-length when the body may change length under the mode (§3.4). */
+/** Envoy removes content-length when the body may change length under the mode. */
 function stripsContentLength(body: BodySendMode, header: HeaderSendMode): boolean {
   return (
     body === 'STREAMED' ||

@@ -134,7 +134,7 @@ export class SideStream {
         sentAt: performance.now(),
         resolve,
       }
-      // Envoy's timer restarts with every message sent and stops whenever a reply arrives (§3.4).
+      // Envoy's timer restarts with every message sent and stops whenever a reply arrives.
       if (this.cfg.messageTimeoutMs > 0 && !this.isDuplex(dir)) this.startTimer(dir, type)
       this.queues[dir].push(pending)
       call.write(msg)
