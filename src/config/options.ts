@@ -223,5 +223,3 @@ export const SERVE_OPTIONS = {
     defaultText: 'false',
   },
 } satisfies Record<string, OptionSpec>
-
-export type ServeOptionKey = keyof typeof SERVE_OPTIONS

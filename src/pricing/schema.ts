@@ -37,6 +37,5 @@ export const priceTableSchema = z.partialRecord(
 )
 
 export type TokenPrices = z.infer<z.ZodObject<typeof tokenPricesShape>>
-export type PriceTier = z.infer<typeof tierSchema>
 export type ModelPrice = z.infer<typeof modelPriceSchema>
 export type PriceTable = z.infer<typeof priceTableSchema>

@@ -27,10 +27,6 @@ export function parseToolArguments(raw: string): unknown {
   }
 }
 
-export function textBlocks(text: string | null | undefined): ContentBlock[] {
-  return text ? [{ type: 'text', text }] : []
-}
-
 interface OpenRun {
   type: 'text' | 'thinking'
   parts: string[]
