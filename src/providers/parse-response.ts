@@ -30,8 +30,8 @@ function firstNonWhitespace(body: Buffer): number | undefined {
 
 export function chooseFraming(api: Api, contentType: string | undefined, body: Buffer): Framing {
   const type = contentType?.toLowerCase() ?? ''
-  // Ollama answers one JSON line or an NDJSON stream; one-line JSON is NDJSON too.
-  if (type.includes('ndjson') || type.includes('jsonl') || api === 'ollama.chat' || api === 'ollama.generate')
+  // An API that answers in JSON lines (Ollama) says so; one-line JSON is NDJSON too.
+  if (type.includes('ndjson') || type.includes('jsonl') || parserFor(api).framing === 'ndjson')
     return 'ndjson'
   // The first byte outranks the label: an error body can come labelled as an event stream, and an
   // SSE body never opens with '[' or '{'.

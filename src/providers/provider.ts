@@ -1,6 +1,6 @@
 /**
- * The shape every API parser file implements, and the result types of the provider layer. One
- * file per API; src/providers/registry.ts lists them. Parsers are pure: bytes or JSON in, values out.
+ * The shape every API parser implements, and the result types of the provider layer. One folder per
+ * provider (its parsers, content mapping and usage); src/providers/registry.ts lists them. Parsers are pure: bytes or JSON in, values out.
  */
 import type { Api, ParsedRequest, ParsedResponse, Provider } from './types.js'
 
@@ -21,8 +21,8 @@ export interface StreamReducer {
   finish(): ReducedStream
 }
 
-export interface ApiParser {
-  readonly api: Api
+export interface ApiParser<A extends Api = Api> {
+  readonly api: A
   readonly provider: Provider
   /** Whether a path (query string and trailing slash removed) is this API's turn endpoint. */
   matches(path: string): boolean
@@ -31,4 +31,9 @@ export interface ApiParser {
   parseRequest(body: unknown, path: string): RequestParseResult
   /** A reducer for one response; a non-streamed JSON body is pushed to it as a single record. */
   createReducer(mode: 'json' | 'stream'): StreamReducer
+  /**
+   * How the response body is framed: 'ndjson' for an API that always answers in JSON lines (one
+   * line when not streamed); 'detect' to judge each body by its content type and first byte.
+   */
+  readonly framing: 'ndjson' | 'detect'
 }

@@ -1,23 +1,27 @@
-/** Every supported API, listed explicitly (no self-registration on import). Order is match order. */
-import { anthropicMessages } from './anthropic.js'
-import { geminiGenerate } from './gemini.js'
-import { ollamaChat, ollamaGenerate } from './ollama.js'
-import { openAiChat } from './openai-chat.js'
-import { openAiResponses } from './openai-responses.js'
+/**
+ * Every supported API, listed explicitly (no self-registration on import), one line each. The object
+ * is checked against Api, so an API without a parser (or a parser under the wrong key) does not compile.
+ * Key order is match order.
+ */
+import { anthropicMessages } from './anthropic/messages.js'
+import { geminiGenerate } from './gemini/generate.js'
+import { ollamaChat, ollamaGenerate } from './ollama/api.js'
+import { openAiChat } from './openai/chat.js'
+import { openAiResponses } from './openai/responses.js'
 import type { ApiParser } from './provider.js'
 import type { Api } from './types.js'
 
-export const API_PARSERS: readonly ApiParser[] = [
-  openAiChat,
-  openAiResponses,
-  anthropicMessages,
-  geminiGenerate,
-  ollamaChat,
-  ollamaGenerate,
-]
+const PARSERS = {
+  'openai.chat': openAiChat,
+  'openai.responses': openAiResponses,
+  'anthropic.messages': anthropicMessages,
+  'gemini.generate': geminiGenerate,
+  'ollama.chat': ollamaChat,
+  'ollama.generate': ollamaGenerate,
+} as const satisfies { [A in Api]: ApiParser<A> }
+
+export const API_PARSERS: readonly ApiParser[] = Object.values(PARSERS)
 
 export function parserFor(api: Api): ApiParser {
-  const parser = API_PARSERS.find((p) => p.api === api)
-  if (!parser) throw new Error(`no parser registered for ${api}`) // a bug: APIS and the registry disagree
-  return parser
+  return PARSERS[api]
 }

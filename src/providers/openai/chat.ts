@@ -13,15 +13,15 @@
  * turn's cost comes from the price table.
  */
 import { z } from 'zod'
-import { BlockAssembler, parseToolArguments } from './content.js'
-import { errorFromBody } from './errors.js'
-import { openAiContent, openAiContentToBlocks } from './openai-content.js'
-import type { ApiParser, RequestParseResult, StreamReducer } from './provider.js'
-import { ResponseState } from './response-state.js'
-import { isNullishNumber, isRecord, nullishStrings } from './shape.js'
-import type { ContentBlock, Message } from './types.js'
+import { BlockAssembler, parseToolArguments } from '../content.js'
+import { errorFromBody } from '../errors.js'
+import type { ApiParser, RequestParseResult, StreamReducer } from '../provider.js'
+import { ResponseState } from '../response-state.js'
+import { isNullishNumber, isRecord, nullishStrings } from '../shape.js'
+import type { ContentBlock, Message } from '../types.js'
+import { validate } from '../validation.js'
+import { openAiContent, openAiContentToBlocks } from './content.js'
 import { openAiChatUsage } from './usage.js'
-import { validate } from './validation.js'
 
 const toolCall = z.looseObject({
   index: z.number().nullish(),
@@ -276,7 +276,7 @@ function createReducer(mode: 'json' | 'stream'): StreamReducer {
   }
 }
 
-export const openAiChat: ApiParser = {
+export const openAiChat: ApiParser<'openai.chat'> = {
   api: 'openai.chat',
   provider: 'openai',
   matches: (path) => path.endsWith('/chat/completions'),
@@ -284,4 +284,5 @@ export const openAiChat: ApiParser = {
   isSideEndpoint: (path) => /\/chat\/completions\/[^/]+(\/messages)?$/.test(path),
   parseRequest,
   createReducer,
+  framing: 'detect',
 }

@@ -4,14 +4,14 @@
  * cumulative, so its fields replace earlier ones. Terminal event: message_stop.
  */
 import { z } from 'zod'
-import { parseToolArguments, withoutOpaqueFields } from './content.js'
-import { errorFromBody } from './errors.js'
-import type { ApiParser, RequestParseResult, StreamReducer } from './provider.js'
-import { ResponseState } from './response-state.js'
-import { isNullishNumber, isRecord, nullishStrings } from './shape.js'
-import type { BodySessionHints, ContentBlock, Message, Role } from './types.js'
+import { parseToolArguments, withoutOpaqueFields } from '../content.js'
+import { errorFromBody } from '../errors.js'
+import type { ApiParser, RequestParseResult, StreamReducer } from '../provider.js'
+import { ResponseState } from '../response-state.js'
+import { isNullishNumber, isRecord, nullishStrings } from '../shape.js'
+import type { BodySessionHints, ContentBlock, Message, Role } from '../types.js'
+import { validate } from '../validation.js'
 import { type AnthropicUsage, anthropicUsage } from './usage.js'
-import { validate } from './validation.js'
 
 const block = z.looseObject({
   type: z.string(),
@@ -378,11 +378,12 @@ function createReducer(mode: 'json' | 'stream'): StreamReducer {
   }
 }
 
-export const anthropicMessages: ApiParser = {
+export const anthropicMessages: ApiParser<'anthropic.messages'> = {
   api: 'anthropic.messages',
   provider: 'anthropic',
   matches: (path) => path.endsWith('/v1/messages'),
   isSideEndpoint: (path) => /\/v1\/messages\/(count_tokens|batches)(\/.*)?$/.test(path),
   parseRequest,
   createReducer,
+  framing: 'detect',
 }

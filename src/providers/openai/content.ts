@@ -3,7 +3,7 @@
  * image parts in their request and response spellings, mapped to normalized blocks.
  */
 import { z } from 'zod'
-import type { ContentBlock } from './types.js'
+import type { ContentBlock } from '../types.js'
 
 export const openAiPart = z.looseObject({
   type: z.string(),

@@ -8,15 +8,15 @@
  * is missing or its output is empty.
  */
 import { z } from 'zod'
-import { type ErrorInfo, errorFromBody } from './errors.js'
-import { openAiContentToBlocks } from './openai-content.js'
-import { type Item, item, placeItem } from './openai-items.js'
-import type { ApiParser, RequestParseResult, StreamReducer } from './provider.js'
-import { ResponseState } from './response-state.js'
-import { isNullishNumber, isRecord, nullishStrings } from './shape.js'
-import type { BodySessionHints, ContentBlock, Message } from './types.js'
+import { type ErrorInfo, errorFromBody } from '../errors.js'
+import type { ApiParser, RequestParseResult, StreamReducer } from '../provider.js'
+import { ResponseState } from '../response-state.js'
+import { isNullishNumber, isRecord, nullishStrings } from '../shape.js'
+import type { BodySessionHints, ContentBlock, Message } from '../types.js'
+import { validate } from '../validation.js'
+import { openAiContentToBlocks } from './content.js'
+import { type Item, item, placeItem } from './items.js'
 import { openAiResponsesUsage } from './usage.js'
-import { validate } from './validation.js'
 
 const requestSchema = z.looseObject({
   model: z.string().nullish(),
@@ -265,7 +265,7 @@ function createReducer(mode: 'json' | 'stream'): StreamReducer {
   }
 }
 
-export const openAiResponses: ApiParser = {
+export const openAiResponses: ApiParser<'openai.responses'> = {
   api: 'openai.responses',
   provider: 'openai',
   matches: (path) => path.endsWith('/responses'),
@@ -273,4 +273,5 @@ export const openAiResponses: ApiParser = {
   isSideEndpoint: (path) => /\/responses\/[^/]+(\/[^/]+)?$/.test(path),
   parseRequest,
   createReducer,
+  framing: 'detect',
 }

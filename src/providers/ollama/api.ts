@@ -4,14 +4,14 @@
  * text and the last one has done:true with the token counts. Terminal: done:true.
  */
 import { z } from 'zod'
-import { BlockAssembler, parseToolArguments } from './content.js'
-import { errorFromBody } from './errors.js'
-import type { ApiParser, RequestParseResult, StreamReducer } from './provider.js'
-import { ResponseState } from './response-state.js'
-import { isNullishNumber, isRecord, nullishStrings } from './shape.js'
-import type { Api, ContentBlock, Message, ParsedRequest, ProviderTiming } from './types.js'
+import { BlockAssembler, parseToolArguments } from '../content.js'
+import { errorFromBody } from '../errors.js'
+import type { ApiParser, RequestParseResult, StreamReducer } from '../provider.js'
+import { ResponseState } from '../response-state.js'
+import { isNullishNumber, isRecord, nullishStrings } from '../shape.js'
+import type { Api, ContentBlock, Message, ParsedRequest, ProviderTiming } from '../types.js'
+import { validate } from '../validation.js'
 import { ollamaUsage } from './usage.js'
-import { validate } from './validation.js'
 
 const toolCall = z.looseObject({
   id: z.string().nullish(),
@@ -203,20 +203,22 @@ function createReducer(): StreamReducer {
   }
 }
 
-export const ollamaChat: ApiParser = {
+export const ollamaChat: ApiParser<'ollama.chat'> = {
   api: 'ollama.chat',
   provider: 'ollama',
   matches: (path) => path.endsWith('/api/chat'),
   isSideEndpoint: () => false,
   parseRequest: parseChatRequest,
   createReducer,
+  framing: 'ndjson',
 }
 
-export const ollamaGenerate: ApiParser = {
+export const ollamaGenerate: ApiParser<'ollama.generate'> = {
   api: 'ollama.generate',
   provider: 'ollama',
   matches: (path) => path.endsWith('/api/generate'),
   isSideEndpoint: () => false,
   parseRequest: parseGenerateRequest,
   createReducer,
+  framing: 'ndjson',
 }

@@ -11,14 +11,14 @@
  * (gemini-cli packages/core/src/code_assist/converter.ts). Both are unwrapped here.
  */
 import { z } from 'zod'
-import { BlockAssembler } from './content.js'
-import { errorFromBody } from './errors.js'
-import { pathOnly } from './paths.js'
-import type { ApiParser, RequestParseResult, StreamReducer } from './provider.js'
-import { ResponseState } from './response-state.js'
-import type { BodySessionHints, ContentBlock, Message } from './types.js'
+import { BlockAssembler } from '../content.js'
+import { errorFromBody } from '../errors.js'
+import { pathOnly } from '../paths.js'
+import type { ApiParser, RequestParseResult, StreamReducer } from '../provider.js'
+import { ResponseState } from '../response-state.js'
+import type { BodySessionHints, ContentBlock, Message } from '../types.js'
+import { validate } from '../validation.js'
 import { geminiUsage } from './usage.js'
-import { validate } from './validation.js'
 
 const part = z.looseObject({
   text: z.string().nullish(),
@@ -268,7 +268,7 @@ function createReducer(mode: 'json' | 'stream'): StreamReducer {
   }
 }
 
-export const geminiGenerate: ApiParser = {
+export const geminiGenerate: ApiParser<'gemini.generate'> = {
   api: 'gemini.generate',
   provider: 'gemini',
   matches: (path) => MODEL_METHOD.test(path) || CODE_ASSIST_METHOD.test(path),
@@ -277,4 +277,5 @@ export const geminiGenerate: ApiParser = {
     CODE_ASSIST_SIDE.test(path),
   parseRequest,
   createReducer,
+  framing: 'detect',
 }

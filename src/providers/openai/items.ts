@@ -11,10 +11,10 @@
  * fields are transport and are left out.
  */
 import { z } from 'zod'
-import { parseToolArguments, withoutOpaqueFields } from './content.js'
-import { imageFromUrl, openAiContent, openAiContentToBlocks } from './openai-content.js'
-import { isRecord } from './shape.js'
-import type { ContentBlock, Role } from './types.js'
+import { parseToolArguments, withoutOpaqueFields } from '../content.js'
+import { isRecord } from '../shape.js'
+import type { ContentBlock, Role } from '../types.js'
+import { imageFromUrl, openAiContent, openAiContentToBlocks } from './content.js'
 
 const knownItem = z.looseObject({
   type: z.string().nullish(),
