@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getTurns } from '../../src/store/queries.js'
 import type { Store } from '../../src/store/store.js'
 import { SUBAGENT_PROMPT_SOURCE } from '../../src/store/subagent-threads.js'
 import { CORPUS_PRESENT, noteCorpusSkip } from '../helpers/corpus.js'
@@ -68,6 +69,11 @@ export function registerSubagentThreadsContract(driverName: string, open: () => 
         turn_index: 1,
       })
       expect(placed.get('fixture-parent')).toMatchObject({ thread_id: null, parent_request_id: null })
+      const page = await getTurns(store().driver, orgId, p.sessionId)
+      expect(page?.turns.map((t) => [t.threadId, t.parentTurnId])).toEqual([
+        [null, null],
+        [SPAWN, p.turnId],
+      ])
       const { rows } = await store().driver.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM sessions WHERE org_id = $1',
         [orgId],
