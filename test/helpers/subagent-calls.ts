@@ -77,26 +77,45 @@ export function turnOf(
 
 const fixture = (file: string): Buffer => readFileSync(path.join(FIXTURE_DIR, file))
 
+/** The fixture with another prompt and tool call id, for tests that need many distinct pairs. */
+function variant(file: string, prompt: string | undefined, toolUseId: string | undefined): Buffer {
+  const bytes = fixture(file)
+  if (prompt === undefined && toolUseId === undefined) return bytes
+  const json = JSON.parse(bytes.toString('utf8'))
+  for (const block of json.content ?? json.messages[0].content) {
+    if (block.type === 'tool_use') {
+      if (prompt !== undefined) block.input.prompt = prompt
+      if (toolUseId !== undefined) block.id = toolUseId
+    } else if (file === 'child.request.json' && !block.text.startsWith('<') && prompt !== undefined)
+      block.text = prompt
+  }
+  return Buffer.from(JSON.stringify(json))
+}
+
 /** The fixture's parent call (its response asks for the subagent) and the subagent's first call. */
 export function fixtureCalls(options: {
   orgId?: string
   parent?: Partial<CallOptions>
   child?: Partial<CallOptions>
+  /** Another subagent prompt and tool call id than the fixture's. */
+  prompt?: string
+  toolUseId?: string
 }): { parent: Turn; child: Turn } {
   const base = { orgId: options.orgId }
+  const { prompt, toolUseId } = options
   return {
-    parent: turnOf(fixture('parent.request.json'), fixture('parent.response.json'), 'application/json', {
-      requestId: 'fixture-parent',
-      startedAt: 1_700_000_000_000,
-      ...base,
-      ...options.parent,
-    }),
-    child: turnOf(fixture('child.request.json'), fixture('child.response.json'), 'application/json', {
-      requestId: 'fixture-child',
-      startedAt: 1_700_000_002_000,
-      ...base,
-      ...options.child,
-    }),
+    parent: turnOf(
+      variant('parent.request.json', undefined, undefined),
+      variant('parent.response.json', prompt, toolUseId),
+      'application/json',
+      { requestId: 'fixture-parent', startedAt: 1_700_000_000_000, ...base, ...options.parent },
+    ),
+    child: turnOf(
+      variant('child.request.json', prompt, undefined),
+      variant('child.response.json', undefined, undefined),
+      'application/json',
+      { requestId: 'fixture-child', startedAt: 1_700_000_002_000, ...base, ...options.child },
+    ),
   }
 }
 
