@@ -90,12 +90,13 @@ function chooseSpawn(turn: Turn, candidates: readonly Spawn[]): Spawn | null {
   return best
 }
 
-/** The call as a thread of the spawn's session; an explicit thread id is kept. */
+/**
+ * The call in the spawn's session (chooseSpawn only picks another session for a synthetic one), as
+ * the thread named by the tool call's id unless a header named its thread; linked to the parent turn.
+ */
 function asSubagentCall(item: IngestTurn, spawn: Spawn): IngestTurn {
   const { turn } = item
   const env = turn.envelope
-  const link = { parentRequestId: spawn.turnId === null ? spawn.requestId : undefined }
-  if (env.threadId !== null) return { ...item, ...link, turn: { ...turn, parentTurnId: spawn.turnId } }
   const moved: Turn = {
     ...turn,
     envelope: {
@@ -103,11 +104,13 @@ function asSubagentCall(item: IngestTurn, spawn: Spawn): IngestTurn {
       harnessId: spawn.harnessId,
       harnessSessionId: spawn.harnessSessionId,
       sessionSource: env.sessionSource === 'synthetic' ? SUBAGENT_PROMPT_SOURCE : env.sessionSource,
-      threadId: spawn.toolUseId,
+      threadId: env.threadId ?? spawn.toolUseId,
     },
     parentTurnId: spawn.turnId,
   }
-  return { ...item, ...link, turn: moved }
+  return spawn.turnId === null
+    ? { ...item, turn: moved, parentRequestId: spawn.requestId }
+    : { ...item, turn: moved }
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { getTurns } from '../../src/store/queries.js'
+import { deleteSession, getTurns } from '../../src/store/queries.js'
 import type { Store } from '../../src/store/store.js'
 import { SUBAGENT_PROMPT_SOURCE } from '../../src/store/subagent-threads.js'
 import { CORPUS_PRESENT, noteCorpusSkip } from '../helpers/corpus.js'
@@ -137,6 +137,35 @@ export function registerSubagentThreadsContract(driverName: string, open: () => 
         thread_id: 'agent-7',
         parent_request_id: 'fixture-parent',
       })
+    })
+
+    it('moves a call with a thread header but a synthetic session into the parent session, thread kept', async () => {
+      const orgId = randomUUID()
+      const { parent, child } = fixtureCalls({
+        orgId,
+        child: { headers: { 'x-claude-code-agent-id': 'agent-8' } },
+      })
+      expect(child.envelope.sessionSource).toBe('synthetic')
+      await store().ingest(parent)
+      await store().ingest(child)
+      expect((await places(orgId)).get('fixture-child')).toMatchObject({
+        session: `claude/${parent.envelope.harnessSessionId}`,
+        thread_id: 'agent-8',
+        parent_request_id: 'fixture-parent',
+      })
+    })
+
+    it('deletes the spawns with their session', async () => {
+      const orgId = randomUUID()
+      const { parent, child } = fixtureCalls({ orgId })
+      const p = await store().ingest(parent)
+      await store().ingest(child)
+      await deleteSession(store().driver, orgId, p.sessionId)
+      const { rows } = await store().driver.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM subagent_spawns WHERE org_id = $1',
+        [orgId],
+      )
+      expect(rows[0]!.n).toBe(0)
     })
 
     it('never matches a parent of another org', async () => {
