@@ -8,6 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deleteSession, getTurns } from '../../src/store/queries.js'
 import type { Store } from '../../src/store/store.js'
 import { SUBAGENT_PROMPT_SOURCE } from '../../src/store/subagent-threads.js'
+import { exportSession } from '../../src/transfer/export.js'
+import { parseDocument, serializeDocument } from '../../src/transfer/format.js'
+import { importSession } from '../../src/transfer/import.js'
 import { CORPUS_PRESENT, noteCorpusSkip } from '../helpers/corpus.js'
 import { type CorpusSignals, corpusCall, fixtureCalls } from '../helpers/subagent-calls.js'
 import type { StoreHandle } from './store.contract.js'
@@ -153,6 +156,19 @@ export function registerSubagentThreadsContract(driverName: string, open: () => 
         thread_id: 'agent-8',
         parent_request_id: 'fixture-parent',
       })
+    })
+
+    it('keeps the parent link through export, delete and import', async () => {
+      const orgId = randomUUID()
+      const { parent, child } = fixtureCalls({ orgId })
+      const p = await store().ingest(parent)
+      await store().ingest(child)
+      const before = await places(orgId)
+      const document = await exportSession(store().driver, orgId, p.sessionId)
+      expect(document!.payload.turns.map((t) => t.parent_turn_id)).toEqual([null, p.turnId])
+      await deleteSession(store().driver, orgId, p.sessionId)
+      await importSession(store().driver, parseDocument(serializeDocument(document!)))
+      expect(await places(orgId)).toEqual(before)
     })
 
     it('deletes the spawns with their session', async () => {
