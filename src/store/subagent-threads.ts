@@ -18,8 +18,8 @@ interface Spawn {
   toolUseId: string
   /** The parent turn's id, or null for a parent earlier in the batch (not inserted yet). */
   turnId: string | null
-  /** The parent's request id: how ingest finds the id of a parent earlier in the batch. */
-  requestId: string
+  /** The parent's request id, for a parent earlier in the batch: ingest finds its new turn id by it. */
+  requestId: string | null
   startedAt: number
   harnessId: string
   harnessSessionId: string
@@ -33,44 +33,56 @@ function taskPrompt(turn: Turn): string | null {
   return turn.taskPromptHash ?? null
 }
 
-async function committedSpawns(
-  tx: SqlSession,
-  keys: Array<{ org: string; harness: string; prompt_hash: string }>,
-): Promise<Map<string, Spawn[]>> {
+/** What a call looks for: its prompt, and its own session when that is explicit (else null). */
+interface SpawnQuery {
+  i: number
+  org: string
+  harness: string
+  prompt_hash: string
+  started: string
+  session: string | null
+}
+
+/**
+ * The best committed spawn of each query (by item index): the latest that started no later than the
+ * call, in the call's own session when that is explicit. One indexed probe per query, LIMIT 1.
+ */
+async function committedSpawns(tx: SqlSession, queries: SpawnQuery[]): Promise<Map<number, Spawn>> {
   const { rows } = await tx.query<{
-    org: string
-    harness: string
-    prompt_hash: string
+    i: number
     tool_use_id: string
     turn_id: string
-    request_id: string
     started_at: Date | string
+    harness_id: string
     harness_session_id: string
   }>(
-    `SELECT k.org, k.harness, k.prompt_hash, sp.tool_use_id, sp.turn_id, t.request_id, sp.started_at,
-            s.harness_session_id
-     FROM jsonb_to_recordset($1::jsonb) AS k(org uuid, harness text, prompt_hash text)
-     JOIN subagent_spawns sp ON sp.org_id = k.org AND sp.prompt_hash = k.prompt_hash AND sp.harness_id = k.harness
-     JOIN sessions s ON s.org_id = sp.org_id AND s.id = sp.session_id
-     JOIN turns t ON t.org_id = sp.org_id AND t.id = sp.turn_id
-     ORDER BY sp.started_at, sp.tool_use_id`,
-    [JSON.stringify(keys)],
+    `SELECT k.i, best.tool_use_id, best.turn_id, best.started_at, best.harness_id, best.harness_session_id
+     FROM jsonb_to_recordset($1::jsonb)
+       AS k(i integer, org uuid, harness text, prompt_hash text, started timestamptz, session text)
+     CROSS JOIN LATERAL (
+       SELECT sp.tool_use_id, sp.turn_id, sp.started_at, s.harness_id, s.harness_session_id
+       FROM subagent_spawns sp
+       JOIN sessions s ON s.org_id = sp.org_id AND s.id = sp.session_id
+       WHERE sp.org_id = k.org AND sp.harness_id = k.harness AND sp.prompt_hash = k.prompt_hash
+         AND sp.started_at <= k.started AND (k.session IS NULL OR s.harness_session_id = k.session)
+       ORDER BY sp.started_at DESC, sp.tool_use_id DESC
+       LIMIT 1
+     ) AS best`,
+    [JSON.stringify(queries)],
   )
-  const spawns = new Map<string, Spawn[]>()
-  for (const row of rows) {
-    const key = promptKey(row.org, row.harness, row.prompt_hash)
-    const list = spawns.get(key) ?? []
-    list.push({
-      toolUseId: row.tool_use_id,
-      turnId: row.turn_id,
-      requestId: row.request_id,
-      startedAt: new Date(row.started_at).getTime(),
-      harnessId: row.harness,
-      harnessSessionId: row.harness_session_id,
-    })
-    spawns.set(key, list)
-  }
-  return spawns
+  return new Map(
+    rows.map((row) => [
+      Number(row.i),
+      {
+        toolUseId: row.tool_use_id,
+        turnId: row.turn_id,
+        requestId: null,
+        startedAt: new Date(row.started_at).getTime(),
+        harnessId: row.harness_id,
+        harnessSessionId: row.harness_session_id,
+      },
+    ]),
+  )
 }
 
 /**
@@ -108,9 +120,9 @@ function asSubagentCall(item: IngestTurn, spawn: Spawn): IngestTurn {
     },
     parentTurnId: spawn.turnId,
   }
-  return spawn.turnId === null
-    ? { ...item, turn: moved, parentRequestId: spawn.requestId }
-    : { ...item, turn: moved }
+  return spawn.requestId === null
+    ? { ...item, turn: moved }
+    : { ...item, turn: moved, parentRequestId: spawn.requestId }
 }
 
 /**
@@ -122,39 +134,47 @@ export async function attachSubagentCalls(
   tx: SqlSession,
   items: readonly IngestTurn[],
 ): Promise<readonly IngestTurn[]> {
-  const keys = new Map<string, { org: string; harness: string; prompt_hash: string }>()
-  for (const { turn } of items) {
+  const queries: SpawnQuery[] = []
+  items.forEach(({ turn }, i) => {
     const prompt = taskPrompt(turn)
-    if (prompt === null) continue
-    const { orgId, harnessId } = turn.envelope
-    keys.set(promptKey(orgId, harnessId, prompt), { org: orgId, harness: harnessId, prompt_hash: prompt })
-  }
-  if (keys.size === 0) return items
+    if (prompt === null) return
+    const env = turn.envelope
+    queries.push({
+      i,
+      org: env.orgId,
+      harness: env.harnessId,
+      prompt_hash: prompt,
+      started: turn.startedAt.toISOString(),
+      session: env.sessionSource === 'synthetic' ? null : env.harnessSessionId,
+    })
+  })
+  if (queries.length === 0) return items
 
-  const spawns = await committedSpawns(tx, [...keys.values()])
-  // In queue order, so a subagent call finds a parent earlier in the same batch.
-  return items.map((item) => {
+  const committed = await committedSpawns(tx, queries)
+  // The spawns of earlier items, by prompt: in queue order, a call finds a parent earlier in the batch.
+  const inBatch = new Map<string, Spawn[]>()
+  return items.map((item, i) => {
     const { turn } = item
     const prompt = taskPrompt(turn)
     const env = turn.envelope
+    const own = committed.get(i)
+    const candidates = prompt === null ? [] : (inBatch.get(promptKey(env.orgId, env.harnessId, prompt)) ?? [])
     const spawn =
-      prompt === null
-        ? null
-        : chooseSpawn(turn, spawns.get(promptKey(env.orgId, env.harnessId, prompt)) ?? [])
+      prompt === null ? null : chooseSpawn(turn, own === undefined ? candidates : [own, ...candidates])
     const placedItem = spawn === null ? item : asSubagentCall(item, spawn)
     const placed = placedItem.turn
-    for (const own of turn.subagentSpawns ?? []) {
-      const key = promptKey(env.orgId, placed.envelope.harnessId, own.promptHash)
-      const list = spawns.get(key) ?? []
+    for (const asked of turn.subagentSpawns ?? []) {
+      const key = promptKey(env.orgId, placed.envelope.harnessId, asked.promptHash)
+      const list = inBatch.get(key) ?? []
       list.push({
-        toolUseId: own.toolUseId,
+        toolUseId: asked.toolUseId,
         turnId: null,
         requestId: turn.requestId,
         startedAt: turn.startedAt.getTime(),
         harnessId: placed.envelope.harnessId,
         harnessSessionId: placed.envelope.harnessSessionId,
       })
-      spawns.set(key, list)
+      inBatch.set(key, list)
     }
     return placedItem
   })

@@ -184,6 +184,29 @@ export function registerSubagentThreadsContract(driverName: string, open: () => 
       expect(rows[0]!.n).toBe(0)
     })
 
+    it('takes the latest spawn of the same prompt that started no later than the call', async () => {
+      const orgId = randomUUID()
+      const parentIn = (session: string, minute: number, toolUseId: string) =>
+        fixtureCalls({
+          orgId,
+          toolUseId,
+          parent: {
+            requestId: `parent-${session}`,
+            startedAt: 1_700_000_000_000 + minute * 60_000,
+            headers: { 'x-claude-code-session-id': session },
+          },
+        }).parent
+      await store().ingest(parentIn('p1', 0, 'toolu_first'))
+      await store().ingest(parentIn('p2', 10, 'toolu_second'))
+      const child = (requestId: string, minute: number) =>
+        fixtureCalls({ orgId, child: { requestId, startedAt: 1_700_000_000_000 + minute * 60_000 } }).child
+      await store().ingest(child('between', 5))
+      await store().ingest(child('after', 15))
+      const placed = await places(orgId)
+      expect(placed.get('between')).toMatchObject({ session: 'claude/p1', thread_id: 'toolu_first' })
+      expect(placed.get('after')).toMatchObject({ session: 'claude/p2', thread_id: 'toolu_second' })
+    })
+
     it('never matches a parent of another org', async () => {
       const orgA = randomUUID()
       const orgB = randomUUID()
