@@ -6,6 +6,7 @@
  * header keeps its thread, and an explicit session other than the parent's keeps its session.
  * After the turns rows exist, the batch's own spawns are recorded for later calls.
  */
+import { hash } from 'node:crypto'
 import type { Turn } from '../session/turn.js'
 import type { SqlSession } from './driver.js'
 import type { IngestTurn } from './ingest.js'
@@ -125,6 +126,42 @@ function asSubagentCall(item: IngestTurn, spawn: Spawn): IngestTurn {
     : { ...item, turn: moved, parentRequestId: spawn.requestId }
 }
 
+/** The advisory lock key of one prompt in one org and harness: 64 bits of its sha256. */
+function promptLockKey(orgId: string, harnessId: string, promptHash: string): string {
+  const digest = hash('sha256', `subagent-lock\n${promptKey(orgId, harnessId, promptHash)}`, 'hex')
+  return BigInt.asIntN(64, BigInt(`0x${digest.slice(0, 16)}`)).toString()
+}
+
+/**
+ * Orders a subagent call after a parent transaction in flight: a turn that asks for subagents holds
+ * their prompts' locks exclusively until it commits, and a call with a task prompt takes its prompt's
+ * lock shared before it looks, so it waits for that commit and then sees the spawn. Calls never wait
+ * for each other (shared), and every lock is taken before any row lock, in key order, in one
+ * statement, so no cycle can form with the session locks.
+ */
+async function lockPrompts(tx: SqlSession, items: readonly IngestTurn[]): Promise<void> {
+  const exclusive = new Map<string, boolean>()
+  for (const { turn } of items) {
+    const { orgId, harnessId } = turn.envelope
+    for (const spawn of turn.subagentSpawns ?? [])
+      exclusive.set(promptLockKey(orgId, harnessId, spawn.promptHash), true)
+    const prompt = taskPrompt(turn)
+    if (prompt === null) continue
+    const key = promptLockKey(orgId, harnessId, prompt)
+    if (!exclusive.has(key)) exclusive.set(key, false)
+  }
+  if (exclusive.size === 0) return
+  const keys = [...exclusive.keys()].sort((a, b) =>
+    BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0,
+  )
+  // unnest keeps the array's order, so the locks are taken in key order.
+  await tx.query(
+    `SELECT count(CASE WHEN u.x THEN pg_advisory_xact_lock(u.k) ELSE pg_advisory_xact_lock_shared(u.k) END)
+     FROM unnest($1::bigint[], $2::boolean[]) AS u(k, x)`,
+    [keys, keys.map((key) => exclusive.get(key)!)],
+  )
+}
+
 /**
  * The items with each subagent call moved into its parent's session as its own thread, when the
  * parent's spawn is committed or earlier in `items`; otherwise the call keeps its envelope (it is
@@ -134,6 +171,7 @@ export async function attachSubagentCalls(
   tx: SqlSession,
   items: readonly IngestTurn[],
 ): Promise<readonly IngestTurn[]> {
+  await lockPrompts(tx, items)
   const queries: SpawnQuery[] = []
   items.forEach(({ turn }, i) => {
     const prompt = taskPrompt(turn)

@@ -1,11 +1,13 @@
 /**
  * Subagent calls and their parents committed by two stores (two sidecars) on one Postgres: a child
- * ingested while its parent's transaction is still open keeps its own session (and is not moved
- * later); concurrent pairs never fail or deadlock, and every child is either joined or alone.
+ * ingested while its parent's transaction is open waits for it and joins; one whose transaction
+ * began first keeps its own session (and is not moved later); concurrent pairs never fail or
+ * deadlock, and every child is either joined or alone.
  */
 import { randomUUID } from 'node:crypto'
 import { v7 as uuidv7 } from 'uuid'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Turn } from '../../src/session/turn.js'
 import { ingestTurnsInTransaction } from '../../src/store/ingest.js'
 import { storableJson } from '../../src/store/pg-text.js'
 import { openStore, type Store } from '../../src/store/store.js'
@@ -36,27 +38,55 @@ describe('subagent calls across two sidecars (Postgres)', () => {
     return rows[0]
   }
 
-  it('a child committed while the parent transaction is open keeps its own session; the next call joins', async () => {
-    const orgId = randomUUID()
-    const { parent, child } = fixtureCalls({ orgId })
-    let childResult: Awaited<ReturnType<Store['ingest']>> | undefined
-    const parentResult = await a.driver.transaction(async (tx) => {
+  const inTransaction = (store: Store, turn: Turn, during: () => Promise<void>) =>
+    store.driver.transaction(async (tx) => {
       const [result] = await ingestTurnsInTransaction(
         tx,
-        [{ turn: parent, nodes: storableJson(parent.nodes) }],
+        [{ turn, nodes: storableJson(turn.nodes) }],
         uuidv7,
         {
           lookupFirst: false,
           binary: false,
         },
       )
-      // The parent's spawn row exists in this open transaction only: the other sidecar cannot see it.
-      childResult = await b.ingest(child)
+      await during()
       return result!
     })
-    expect(childResult!.sessionId).not.toBe(parentResult.sessionId)
+
+  it('a child ingested while the parent transaction is open waits for its commit, then joins it', async () => {
+    const orgId = randomUUID()
+    const { parent, child } = fixtureCalls({ orgId })
+    let childDone = false
+    let pending: Promise<Awaited<ReturnType<Store['ingest']>>> | undefined
+    const parentResult = await inTransaction(a, parent, async () => {
+      pending = b.ingest(child).finally(() => {
+        childDone = true
+      })
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      // The parent holds its spawn prompt's lock: the other sidecar's call waits for the commit.
+      expect(childDone).toBe(false)
+    })
+    const childResult = await pending!
+    expect(childResult.sessionId).toBe(parentResult.sessionId)
     expect(await threadOf(orgId, 'fixture-child')).toEqual({
-      session_id: childResult!.sessionId,
+      session_id: parentResult.sessionId,
+      thread_id: 'toolu_01SpawnFixture',
+    })
+  })
+
+  it('a child whose transaction began before the parent one keeps its own session; the next call joins', async () => {
+    const orgId = randomUUID()
+    const { parent, child } = fixtureCalls({ orgId })
+    let pending: Promise<Awaited<ReturnType<Store['ingest']>>> | undefined
+    const childResult = await inTransaction(b, child, async () => {
+      // The parent waits for the child's shared lock: it commits after the child.
+      pending = a.ingest(parent)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    })
+    const parentResult = await pending!
+    expect(childResult.sessionId).not.toBe(parentResult.sessionId)
+    expect(await threadOf(orgId, 'fixture-child')).toEqual({
+      session_id: childResult.sessionId,
       thread_id: null,
     })
 
