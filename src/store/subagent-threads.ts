@@ -4,7 +4,8 @@
  * same org and harness is a subagent call. It joins the parent's session as a thread of its own,
  * named by that tool call's id, and keeps a link to the parent turn. Explicit signals win: a thread
  * header keeps its thread, and an explicit session other than the parent's keeps its session.
- * After the turns rows exist, the batch's own spawns are recorded for later calls.
+ * After the turns rows exist, the batch's own spawns are recorded for later calls. Advisory locks
+ * per prompt order a call after a parent transaction in flight (lockPrompts).
  */
 import { hash } from 'node:crypto'
 import type { Turn } from '../session/turn.js'
@@ -165,7 +166,8 @@ async function lockPrompts(tx: SqlSession, items: readonly IngestTurn[]): Promis
 /**
  * The items with each subagent call moved into its parent's session as its own thread, when the
  * parent's spawn is committed or earlier in `items`; otherwise the call keeps its envelope (it is
- * not re-homed later). One query, and none when no call has a task prompt.
+ * not re-homed later). Two statements (the locks, the lookup), and none when no call has a task
+ * prompt or asks for subagents.
  */
 export async function attachSubagentCalls(
   tx: SqlSession,
