@@ -12,6 +12,7 @@ import { detectApi, parseRequest, parseResponse } from '../providers/index.js'
 import { buildChain } from '../session/chain.js'
 import { resolveEnvelope } from '../session/envelope.js'
 import type { EnvelopeOptions } from '../session/envelope-options.js'
+import { subagentSpawns, taskPromptHash } from '../session/subagent.js'
 import type { ChainNode, RawBodies, Turn } from '../session/turn.js'
 import { compressRawBody, RAW_BODY_ENCODING } from '../store/raw-body-codec.js'
 import { decodeBody } from './body-decoding.js'
@@ -40,6 +41,8 @@ export interface TurnBuildOptions {
   /** Output cap of body decoding (compression bombs); decodeBody's default when absent. */
   maxDecodedBytes?: number
 }
+
+const nullIfEmpty = <T>(items: T[]): T[] | null => (items.length === 0 ? null : items)
 
 export type TurnBuildResult =
   | {
@@ -142,6 +145,8 @@ export function buildTurn(exchange: Exchange, options: TurnBuildOptions): TurnBu
     choiceHashes: chain.choiceHashes,
     providerResponseId: parsed.providerResponseId,
     previousResponseId: parsedRequest.value.hints.previousResponseId ?? null,
+    subagentSpawns: nullIfEmpty(subagentSpawns(envelope.harnessId, parsed.message?.content ?? [])),
+    taskPromptHash: taskPromptHash(envelope.harnessId, parsedRequest.value.messages),
     errorType: parsed.error?.type ?? null,
     errorMessage: parsed.error?.message ?? null,
     loopHash: loopHash(parsedRequest.value),

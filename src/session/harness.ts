@@ -86,6 +86,23 @@ export const HEADER_SIGNALS: readonly HeaderSignal[] = [
 export const headerSignals = (kind: HeaderSignalKind): readonly HeaderSignal[] =>
   HEADER_SIGNALS.filter((signal) => signal.kind === kind)
 
+/** A tool call that starts a subagent, and the input field that holds the subagent's task prompt. */
+export interface SubagentTool {
+  harnessId: KnownHarnessId
+  toolName: string
+  promptField: string
+}
+
+/**
+ * Subagent tools, for harnesses whose subagent calls may arrive without a thread header: a call whose
+ * first user message is the prompt of such a tool call in a parent's response becomes a thread of
+ * the parent's session (src/store/subagent-threads.ts). Claude Code named the tool `Task`, then `Agent`.
+ */
+export const SUBAGENT_TOOLS: readonly SubagentTool[] = [
+  { harnessId: 'claude', toolName: 'Agent', promptField: 'prompt' },
+  { harnessId: 'claude', toolName: 'Task', promptField: 'prompt' },
+]
+
 /**
  * Body fields that name a session, first match wins. Left out on purpose: `previous_response_id`
  * (it names the previous response, so it changes every turn; the store joins it to that response's

@@ -3,6 +3,7 @@
  * an Exchange; committed by the store in one transaction. Everything the store writes is here.
  */
 import type { Api, Provider, ProviderTiming, Usage } from '../providers/types.js'
+import type { SubagentSpawn } from './subagent.js'
 
 /** The nil UUID: the org of traffic that carries no trusted org. */
 export const NIL_ORG = '00000000-0000-0000-0000-000000000000'
@@ -90,6 +91,19 @@ export interface Turn {
    * synthetic joins the session of the turn that produced it (src/store/ingest.ts). Absent: none.
    */
   previousResponseId?: string | null
+  /**
+   * Subagents this call's response asked for (SUBAGENT_TOOLS calls): a later call whose task prompt
+   * hashes the same joins this turn's session as a thread of its own (src/store/subagent-threads.ts).
+   * Absent or null: none.
+   */
+  subagentSpawns?: SubagentSpawn[] | null
+  /** The hash of the task prompt the call opens with (src/session/subagent.ts); absent or null: none. */
+  taskPromptHash?: string | null
+  /**
+   * The turn whose response asked for this subagent call; set by the store at ingest when the task
+   * prompt matches (src/store/subagent-threads.ts), never by the recorder. Absent or null: none.
+   */
+  parentTurnId?: string | null
   errorType: string | null
   errorMessage: string | null
   /**

@@ -8,8 +8,10 @@
 import { advanceLoopRun, type LoopRun } from '../loop/loop-run.js'
 import type { SessionKey, Turn } from '../session/turn.js'
 import type { SqlSession } from './driver.js'
+import type { IngestTurn } from './ingest-turn.js'
 import { storableJson, storableText } from './pg-text.js'
 import { joinPreviousResponses } from './previous-response.js'
+import { attachSubagentCalls, recordSpawns } from './subagent-threads.js'
 import { insertTurnBodies } from './turn-bodies.js'
 
 export interface IngestResult {
@@ -20,13 +22,6 @@ export interface IngestResult {
   inserted: boolean
   /** This turn completed a run of identical loop hashes: the session is now flagged as looping. */
   loopDetected?: boolean
-}
-
-/** A turn with its nodes as the ingest statement takes them. */
-export interface IngestTurn {
-  turn: Turn
-  /** nodesParameter() of the encoded nodes (binary jsonb Buffer or JSON text), or storableJson(turn.nodes). */
-  nodes: Buffer | string
 }
 
 export interface IngestOptions {
@@ -259,6 +254,8 @@ interface TurnRow {
   session: LockedSession
   loopHash: string | null
   loop: LoopRun | null
+  /** The turn whose response asked for this subagent call, or null. */
+  parentTurnId: string | null
 }
 
 /** The nodes of several turns as one jsonb array of {org, session, i, nodes}: byte concatenation, no JSON pass. */
@@ -288,7 +285,7 @@ async function insertTurns(tx: SqlSession, round: TurnRow[], nodes: Buffer | str
   const { values, p } = parameters()
   const turnTuples: string[] = []
   const counterTuples: string[] = []
-  for (const { turn, turnId, session, loopHash, loop } of round) {
+  for (const { turn, turnId, session, loopHash, loop, parentTurnId } of round) {
     const usage = turn.usage
     turnTuples.push(
       `(${[
@@ -327,6 +324,7 @@ async function insertTurns(tx: SqlSession, round: TurnRow[], nodes: Buffer | str
         storableText(turn.errorMessage),
         turn.startedAt,
         loopHash,
+        parentTurnId,
       ]
         .map(p)
         .join(', ')})`,
@@ -360,7 +358,7 @@ async function insertTurns(tx: SqlSession, round: TurnRow[], nodes: Buffer | str
                           output_tokens, cache_read_tokens, cache_creation_tokens, reasoning_tokens,
                           cache_creation_5m_tokens, cache_creation_1h_tokens, web_search_requests, usage_status,
                           cost_usd, latency_ms, ttft_ms, provider_timing, request_leaf_hash, response_hash, choice_hashes,
-                          provider_response_id, error_type, error_message, started_at, loop_hash)
+                          provider_response_id, error_type, error_message, started_at, loop_hash, parent_turn_id)
        VALUES ${turnTuples.join(', ')}
        ON CONFLICT (org_id, request_id) DO NOTHING
        RETURNING org_id, session_id
@@ -408,8 +406,8 @@ export async function ingestTurnsInTransaction(
   newId: () => string,
   options: IngestOptions,
 ): Promise<IngestResult[]> {
-  // Before anything groups turns by session: a continuation may move to another session.
-  const items = await joinPreviousResponses(tx, given)
+  // Before anything groups turns by session: a continuation or a subagent call may move to another session.
+  const items = await attachSubagentCalls(tx, await joinPreviousResponses(tx, given))
   const committed = options.lookupFirst
     ? await findCommittedTurns(
         tx,
@@ -431,6 +429,15 @@ export async function ingestTurnsInTransaction(
   })
 
   const results = new Map<number, IngestResult>()
+  // A parent earlier in the batch is in an earlier round (same session, earlier in queue order).
+  const batchParentTurnId = (item: IngestTurn): string | null => {
+    if (item.parentRequestId === undefined) return null
+    const key = JSON.stringify([item.turn.envelope.orgId, item.parentRequestId])
+    const first = firstOfRequest.get(key)
+    return (
+      committed.get(key)?.turnId ?? (first === undefined ? undefined : results.get(first)?.turnId) ?? null
+    )
+  }
   for (const [k, round] of rounds.entries()) {
     // Array.prototype.sort is stable, and a round has one turn per session.
     round.sort((a, b) => bySessionKey(items[a]!.turn, items[b]!.turn))
@@ -464,6 +471,7 @@ export async function ingestTurnsInTransaction(
       session: sessions[j]!,
       loopHash: loopHashes[j]!,
       loop: loops.get(j) ?? null,
+      parentTurnId: turn.parentTurnId ?? batchParentTurnId(items[round[j]!]!),
     }))
     round.forEach((i, j) => {
       const row = rows[j]!
@@ -496,6 +504,15 @@ export async function ingestTurnsInTransaction(
     [...results.entries()].flatMap(([i, result]) => {
       const bodies = items[i]!.turn.rawBodies
       return bodies ? [{ orgId: items[i]!.turn.envelope.orgId, turnId: result.turnId, bodies }] : []
+    }),
+  )
+
+  // After every turns row exists: the subagents the new turns asked for, for the calls to come.
+  await recordSpawns(
+    tx,
+    [...results.entries()].flatMap(([i, result]) => {
+      const { turn } = items[i]!
+      return turn.subagentSpawns?.length ? [{ turn, sessionId: result.sessionId, turnId: result.turnId }] : []
     }),
   )
 

@@ -398,7 +398,10 @@ export interface TurnRecord {
   id: string
   turnIndex: number
   requestId: string
+  /** The thread within the session (a subagent), or null for the main thread. */
   threadId: string | null
+  /** A subagent call's parent: the turn whose response asked for it (same session), or null. */
+  parentTurnId: string | null
   provider: string
   api: string
   model: string | null
@@ -446,6 +449,7 @@ interface TurnRow {
   turn_index: number
   request_id: string
   thread_id: string | null
+  parent_turn_id: string | null
   provider: string
   api: string
   model: string | null
@@ -486,6 +490,7 @@ function toTurn(row: TurnRow): TurnRecord {
     turnIndex: Number(row.turn_index),
     requestId: row.request_id,
     threadId: row.thread_id,
+    parentTurnId: row.parent_turn_id,
     provider: row.provider,
     api: row.api,
     model: row.model,
@@ -545,7 +550,7 @@ export async function getTurns(
   if (!(await sessionExists(db, orgId, sessionId))) return null
   const limit = Math.min(Math.max(Math.trunc(options.limit ?? DEFAULT_TURNS_PAGE), 1), MAX_TURNS_PAGE)
   const { rows } = await db.query<TurnRow>(
-    `SELECT id, turn_index, request_id, thread_id, provider, api, model, response_model, status_code,
+    `SELECT id, turn_index, request_id, thread_id, parent_turn_id, provider, api, model, response_model, status_code,
             is_streaming, is_complete, stop_reason, input_tokens::float8 AS input_tokens,
             output_tokens::float8 AS output_tokens, cache_read_tokens::float8 AS cache_read_tokens,
             cache_creation_tokens::float8 AS cache_creation_tokens, reasoning_tokens::float8 AS reasoning_tokens,

@@ -108,6 +108,8 @@ export const turnRowSchema = z.strictObject({
   started_at: timestamp,
   created_at: timestamp,
   loop_hash: text,
+  /** A subagent call's parent turn (same session); absent in documents written before it was stored. */
+  parent_turn_id: uuid.nullable().optional(),
 })
 
 /** One nodes row without org_id; session_id is the session that first wrote it (maybe another one). */

@@ -120,6 +120,23 @@ describe.skipIf(!CORPUS_PRESENT)(
       }
     })
 
+    it('records the subagent calls (turns 10-11) as one thread of the session, and the spawn of turn 9', async () => {
+      const { rows } = await client.query(
+        `SELECT t.thread_id, p.request_id AS parent
+         FROM turns t JOIN sessions s ON s.id = t.session_id
+         LEFT JOIN turns p ON p.org_id = t.org_id AND p.id = t.parent_turn_id
+         WHERE s.harness_session_id = 'ac9b5a71-50d4-47c2-b771-4d5c3e96d899' AND t.thread_id IS NOT NULL`,
+      )
+      expect(rows.map((r) => r.thread_id)).toEqual(['a0c0778e223db598c', 'a0c0778e223db598c'])
+      const spawns = await client.query(
+        'SELECT sp.tool_use_id, t.request_id FROM subagent_spawns sp JOIN turns t ON t.id = sp.turn_id',
+      )
+      expect(spawns.rows.map((r) => r.tool_use_id)).toEqual(['toolu_011RUXHcaTksPqotauxQ3Ko2'])
+      // Replay sends four calls at a time, so a subagent call may start (or commit) before its parent
+      // and then has no parent link; in order, both get it (test/store/subagent-threads.contract.ts).
+      for (const r of rows) expect([null, spawns.rows[0].request_id]).toContain(r.parent)
+    })
+
     it('groups the Claude Code session into one session of 17 turns, with far fewer node rows than messages sent', async () => {
       const { rows } = await client.query(
         `SELECT id, turn_count, session_source FROM sessions WHERE harness_session_id = 'ac9b5a71-50d4-47c2-b771-4d5c3e96d899'`,
