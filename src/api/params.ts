@@ -15,7 +15,7 @@ import {
   SESSION_SORTS,
   SORT_ORDERS,
   type TurnsOptions,
-} from '../store/queries.js'
+} from '../store/read/index.js'
 import { parseTurnRef, type TurnRef } from '../store/turn-bodies.js'
 
 // Postgres text cannot hold U+0000: reject it here rather than fail in SQL.

@@ -9,7 +9,7 @@ import { sendJson, sendText } from '../http/respond.js'
 import { type ApiToken, bearerToken } from '../http/tokens.js'
 import type { Logger } from '../log.js'
 import type { Driver } from '../store/driver.js'
-import { deleteSession, getSession, getTranscript, getTurns, listSessions } from '../store/queries.js'
+import { deleteSession, getSession, getTranscript, getTurns, listSessions } from '../store/read/index.js'
 import { getTurnRaw } from '../store/turn-bodies.js'
 import {
   listSessionsQuery,

@@ -2,7 +2,7 @@
  * Plain-text rendering of a Transcript for people (the API's ?format=text, the page, the CLI):
  * one header per branch, one header per message, blocks in their stored (projected) shape.
  */
-import type { Transcript, TranscriptBlock, TranscriptMessage } from '../store/queries.js'
+import type { Transcript, TranscriptBlock, TranscriptMessage } from '../session/transcript.js'
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined)
 

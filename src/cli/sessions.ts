@@ -17,7 +17,7 @@ import {
   type SessionRef,
   type SessionSummary,
   SORT_ORDERS,
-} from '../store/queries.js'
+} from '../store/read/index.js'
 import { getTurnRaw, parseTurnRef, type RawBodyView } from '../store/turn-bodies.js'
 import { exportSession } from '../transfer/export.js'
 import { parseDocument, serializeDocument } from '../transfer/format.js'

@@ -2,7 +2,7 @@
  * The one mapping from errors to HTTP answers: an ApiError says its status, code and message; errors
  * of lower layers that are the client's fault are mapped here; anything else is a 500 (logged).
  */
-import { InvalidCursorError } from '../store/queries.js'
+import { InvalidCursorError } from '../store/read/index.js'
 
 export class ApiError extends Error {
   constructor(

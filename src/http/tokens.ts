@@ -4,7 +4,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { z } from 'zod'
-import { isUuid } from '../store/queries.js'
+import { isUuid } from '../store/read/index.js'
 
 export interface ApiToken {
   token: string

@@ -4,8 +4,8 @@
  */
 import type { RawBodies } from '../session/turn.js'
 import type { SqlSession } from './driver.js'
-import { isUuid } from './queries.js'
 import { decompressRawBody } from './raw-body-codec.js'
+import { isUuid } from './read/index.js'
 
 export interface TurnBodiesRow {
   orgId: string

@@ -2,7 +2,7 @@
  * The per-turn chart of the session page as inline SVG (no script): stacked input/output token
  * bars on the left axis, cost as a line on the right axis, error turns marked in red.
  */
-import type { TurnRecord } from '../store/queries.js'
+import type { TurnRecord } from '../store/read/index.js'
 import { formatCount, formatMs, formatUsd } from './format.js'
 import { html, type SafeHtml } from './html.js'
 

@@ -2,7 +2,13 @@
  * The server-rendered HTML of the session page: the session list and one session as a timeline
  * (totals, per-turn chart, turn table, transcript). Every value goes through the escaping template.
  */
-import type { SessionDetail, SessionPage, SessionRef, SessionSummary, TurnRecord } from '../store/queries.js'
+import type {
+  SessionDetail,
+  SessionPage,
+  SessionRef,
+  SessionSummary,
+  TurnRecord,
+} from '../store/read/index.js'
 import type { RawBodyView, TurnRaw } from '../store/turn-bodies.js'
 import { turnsChart } from './chart.js'
 import { formatCount, formatMs, formatTime, formatUsd } from './format.js'

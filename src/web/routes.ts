@@ -12,7 +12,7 @@ import { redirect, sendHtml, sendText } from '../http/respond.js'
 import { type ApiToken, bearerToken } from '../http/tokens.js'
 import type { Logger } from '../log.js'
 import type { Driver } from '../store/driver.js'
-import { getSession, getTranscript, getTurns, listSessions } from '../store/queries.js'
+import { getSession, getTranscript, getTurns, listSessions } from '../store/read/index.js'
 import { getTurnRaw } from '../store/turn-bodies.js'
 import { messagePage, rawPage, sessionListPage, sessionPage } from './pages.js'
 

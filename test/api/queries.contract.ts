@@ -1,5 +1,5 @@
 /**
- * The read queries (src/store/queries.ts), registered once per driver (real Postgres and PGlite):
+ * The read queries (src/store/read/), registered once per driver (real Postgres and PGlite):
  * filters, sorting, keyset pagination under concurrent writes, org scoping, transcript with forks,
  * and delete keeping shared nodes. Data goes in through the real Store.ingest.
  */
@@ -15,7 +15,7 @@ import {
   type ListSessionsOptions,
   listSessions,
   type SessionSummary,
-} from '../../src/store/queries.js'
+} from '../../src/store/read/index.js'
 import type { Store } from '../../src/store/store.js'
 import { at, chain, makeTurn } from '../store/turn-factory.js'
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { renderBlock } from '../../src/api/transcript-text.js'
 import type { ContentBlock } from '../../src/providers/index.js'
 import { projectBlocks } from '../../src/session/projection.js'
-import type { TranscriptBlock } from '../../src/store/queries.js'
+import type { TranscriptBlock } from '../../src/session/transcript.js'
 
 const render = (...blocks: ContentBlock[]): string =>
   projectBlocks(blocks)

@@ -22,7 +22,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   loop: ['exchange', 'providers', 'session'],
   store: ['limits', 'loop', 'providers', 'session'],
   http: ['log', 'store'],
-  api: ['http', 'log', 'store'],
+  api: ['http', 'log', 'session', 'store'],
   web: ['api', 'http', 'log', 'store'],
   transfer: ['session', 'store'],
   recorder: ['exchange', 'limits', 'log', 'loop', 'pricing', 'providers', 'session', 'store'],

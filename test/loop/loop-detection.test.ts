@@ -12,7 +12,7 @@ import { FlaggedSessions } from '../../src/loop/flagged-sessions.js'
 import { createLoopMetrics, loopCommitHook } from '../../src/loop/loop-watch.js'
 import type { Store } from '../../src/store/index.js'
 import { recentlyFlaggedSessions } from '../../src/store/loop-flags.js'
-import { getSession } from '../../src/store/queries.js'
+import { getSession } from '../../src/store/read/index.js'
 import { openStore } from '../../src/store/store.js'
 import { at, makeTurn } from '../store/turn-factory.js'
 

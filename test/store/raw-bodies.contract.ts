@@ -17,8 +17,8 @@ import { createRecorder } from '../../src/recorder/recorder.js'
 import type { TurnBuildOptions } from '../../src/recorder/turn-builder.js'
 import { DEFAULT_ENVELOPE_OPTIONS } from '../../src/session/envelope-options.js'
 import type { IngestResult } from '../../src/store/ingest.js'
-import { deleteSession } from '../../src/store/queries.js'
 import { decompressRawBody } from '../../src/store/raw-body-codec.js'
+import { deleteSession } from '../../src/store/read/index.js'
 import { getTurnRaw } from '../../src/store/turn-bodies.js'
 import {
   ANTHROPIC_REQUEST,

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { deleteSession, getTurns } from '../../src/store/queries.js'
+import { deleteSession, getTurns } from '../../src/store/read/index.js'
 import type { Store } from '../../src/store/store.js'
 import { SUBAGENT_PROMPT_SOURCE } from '../../src/store/subagent-threads.js'
 import { exportSession } from '../../src/transfer/export.js'
