@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto'
 import type * as grpc from '@grpc/grpc-js'
-import { loadOptions, z } from '../config/load.js'
+import { z } from 'zod'
+import { loadOptions } from '../config/load.js'
 import { SERVE_OPTIONS } from '../config/options.js'
 import { loadExchangeCases } from '../emulator/cases.js'
 import { createExtProcClient } from '../emulator/client.js'

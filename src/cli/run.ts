@@ -10,7 +10,8 @@ import { ConfigError, loadServeConfig } from '../config/load.js'
 import { type CommandSpec, didYouMean, parseCommandLine, renderHelp, suggest, UsageError } from './args.js'
 import { REPLAY_COMMAND, replayCommand } from './replay.js'
 import { MIGRATE_COMMAND, migrateCommand, SERVE_COMMAND, serveCommand } from './serve.js'
-import { SESSIONS_COMMANDS, SESSIONS_HELP, type SessionsSubcommand, sessionsCommand } from './sessions.js'
+import { sessionsCommand } from './sessions.js'
+import { SESSIONS_COMMANDS, SESSIONS_HELP, type SessionsSubcommand } from './sessions-commands.js'
 
 export interface Output {
   out: (s: string) => void

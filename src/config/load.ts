@@ -3,7 +3,7 @@
  * validates them all at once, and reports every bad value in one line each, naming the variable or
  * the flag.
  */
-import { z } from 'zod'
+import type { z } from 'zod'
 import { type OptionSpec, SERVE_OPTIONS } from './options.js'
 
 export class ConfigError extends Error {
@@ -56,5 +56,3 @@ export function optionsMarkdown(specs: Specs): string {
   }
   return lines.join('\n')
 }
-
-export { z }

@@ -8,7 +8,7 @@ import { parseCommandLine, suggest } from '../../src/cli/args.js'
 import { REPLAY_COMMAND } from '../../src/cli/replay.js'
 import { packageVersion, run } from '../../src/cli/run.js'
 import { MIGRATE_COMMAND, SERVE_COMMAND } from '../../src/cli/serve.js'
-import { SESSIONS_COMMANDS } from '../../src/cli/sessions.js'
+import { SESSIONS_COMMANDS } from '../../src/cli/sessions-commands.js'
 
 async function sessiontap(...argv: string[]) {
   const out: string[] = []
