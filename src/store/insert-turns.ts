@@ -7,7 +7,12 @@ import type { Turn } from '../session/turn.js'
 import type { SqlSession } from './driver.js'
 import { isErrorTurn, parameters, seenAt, TransactionRaceError } from './ingest-common.js'
 import { storableText } from './pg-text.js'
+import { TURNS_COLUMNS, type TurnsColumn } from './schema.js'
 import type { LockedSession } from './upsert-sessions.js'
+
+/** Every turns column but created_at (the database's clock): a new column must get its value below. */
+type TurnInsertColumn = Exclude<TurnsColumn, 'created_at'>
+const TURN_INSERT_COLUMNS = TURNS_COLUMNS.filter((c): c is TurnInsertColumn => c !== 'created_at')
 
 /** One new turn of a round, ready for its turns row and its session's counters. */
 export interface NewTurnRow {
@@ -53,48 +58,45 @@ export async function insertTurns(
   const counterTuples: string[] = []
   for (const { turn, turnId, session, loopHash, loop, parentTurnId } of round) {
     const usage = turn.usage
-    turnTuples.push(
-      `(${[
-        turn.envelope.orgId,
-        session.id,
-        turnId,
-        session.nextTurnIndex,
-        turn.requestId,
-        storableText(turn.envelope.threadId),
-        turn.provider,
-        turn.api,
-        storableText(turn.model),
-        storableText(turn.responseModel),
-        turn.statusCode,
-        turn.isStreaming,
-        turn.isComplete,
-        storableText(turn.stopReason),
-        usage.inputTokens,
-        usage.outputTokens,
-        usage.cacheReadTokens,
-        usage.cacheCreationTokens,
-        usage.reasoningTokens,
-        usage.cacheCreation5mTokens ?? null,
-        usage.cacheCreation1hTokens ?? null,
-        usage.webSearchRequests ?? null,
-        usage.status,
-        turn.costUsd,
-        turn.latencyMs === null ? null : Math.round(turn.latencyMs),
-        turn.ttftMs === null ? null : Math.round(turn.ttftMs),
-        turn.providerTiming ? JSON.stringify(turn.providerTiming) : null,
-        turn.requestLeafHash,
-        turn.responseHash,
-        turn.choiceHashes ?? null,
-        storableText(turn.providerResponseId),
-        storableText(turn.errorType),
-        storableText(turn.errorMessage),
-        turn.startedAt,
-        loopHash,
-        parentTurnId,
-      ]
-        .map(p)
-        .join(', ')})`,
-    )
+    const row: Record<TurnInsertColumn, unknown> = {
+      id: turnId,
+      org_id: turn.envelope.orgId,
+      session_id: session.id,
+      turn_index: session.nextTurnIndex,
+      request_id: turn.requestId,
+      thread_id: storableText(turn.envelope.threadId),
+      provider: turn.provider,
+      api: turn.api,
+      model: storableText(turn.model),
+      response_model: storableText(turn.responseModel),
+      status_code: turn.statusCode,
+      is_streaming: turn.isStreaming,
+      is_complete: turn.isComplete,
+      stop_reason: storableText(turn.stopReason),
+      input_tokens: usage.inputTokens,
+      output_tokens: usage.outputTokens,
+      cache_read_tokens: usage.cacheReadTokens,
+      cache_creation_tokens: usage.cacheCreationTokens,
+      reasoning_tokens: usage.reasoningTokens,
+      usage_status: usage.status,
+      cost_usd: turn.costUsd,
+      latency_ms: turn.latencyMs === null ? null : Math.round(turn.latencyMs),
+      ttft_ms: turn.ttftMs === null ? null : Math.round(turn.ttftMs),
+      request_leaf_hash: turn.requestLeafHash,
+      response_hash: turn.responseHash,
+      provider_response_id: storableText(turn.providerResponseId),
+      error_type: storableText(turn.errorType),
+      error_message: storableText(turn.errorMessage),
+      started_at: turn.startedAt,
+      loop_hash: loopHash,
+      cache_creation_5m_tokens: usage.cacheCreation5mTokens ?? null,
+      cache_creation_1h_tokens: usage.cacheCreation1hTokens ?? null,
+      web_search_requests: usage.webSearchRequests ?? null,
+      choice_hashes: turn.choiceHashes ?? null,
+      provider_timing: turn.providerTiming ? JSON.stringify(turn.providerTiming) : null,
+      parent_turn_id: parentTurnId,
+    }
+    turnTuples.push(`(${TURN_INSERT_COLUMNS.map((column) => p(row[column])).join(', ')})`)
     counterTuples.push(
       `(${p(turn.envelope.orgId)}::uuid, ${p(session.id)}::uuid, ${p(isErrorTurn(turn) ? 1 : 0)}::integer,
         ${p(usage.inputTokens ?? 0)}::bigint, ${p(usage.outputTokens ?? 0)}::bigint,
@@ -119,12 +121,7 @@ export async function insertTurns(
      ), `
   const { rows } = await tx.query(
     `WITH ${nodesStep}new_turns AS (
-       INSERT INTO turns (org_id, session_id, id, turn_index, request_id, thread_id, provider, api, model,
-                          response_model, status_code, is_streaming, is_complete, stop_reason, input_tokens,
-                          output_tokens, cache_read_tokens, cache_creation_tokens, reasoning_tokens,
-                          cache_creation_5m_tokens, cache_creation_1h_tokens, web_search_requests, usage_status,
-                          cost_usd, latency_ms, ttft_ms, provider_timing, request_leaf_hash, response_hash, choice_hashes,
-                          provider_response_id, error_type, error_message, started_at, loop_hash, parent_turn_id)
+       INSERT INTO turns (${TURN_INSERT_COLUMNS.join(', ')})
        VALUES ${turnTuples.join(', ')}
        ON CONFLICT (org_id, request_id) DO NOTHING
        RETURNING org_id, session_id

@@ -70,7 +70,7 @@ export function parseTurnRef(text: string): TurnRef | null {
 }
 
 /** The turn with its turn_bodies row; without one, `encoding` is NULL and so is every other body column. */
-interface BodiesRow {
+interface StoredBodiesRow {
   turn_id: string
   turn_index: number
   encoding: string | null
@@ -95,7 +95,7 @@ export async function getTurnRaw(
 ): Promise<TurnRaw | null> {
   if (!isUuid(sessionId)) return null
   const byId = 'id' in ref
-  const { rows } = await db.query<BodiesRow>(
+  const { rows } = await db.query<StoredBodiesRow>(
     `SELECT t.id AS turn_id, t.turn_index, b.encoding, b.request, b.request_size, b.request_truncated,
             b.response, b.response_size, b.response_truncated
      FROM turns t LEFT JOIN turn_bodies b ON b.turn_id = t.id AND b.org_id = t.org_id
@@ -113,4 +113,28 @@ export async function getTurnRaw(
           response: view(row.response, encoding, row.response_size, row.response_truncated),
         }
   return { turnId: row.turn_id, turnIndex: Number(row.turn_index), raw }
+}
+
+/** Every raw-bodies row of the org's session, in turn order, as stored (compressed): what an export carries. */
+export async function sessionTurnBodies(
+  db: SqlSession,
+  orgId: string,
+  sessionId: string,
+): Promise<TurnBodiesRow[]> {
+  const { rows } = await db.query<StoredBodiesRow & { encoding: string }>(
+    `SELECT t.id AS turn_id, t.turn_index, b.encoding, b.request, b.request_size, b.request_truncated,
+            b.response, b.response_size, b.response_truncated
+     FROM turns t JOIN turn_bodies b ON b.org_id = t.org_id AND b.turn_id = t.id
+     WHERE t.org_id = $1 AND t.session_id = $2 ORDER BY t.turn_index`,
+    [orgId, sessionId],
+  )
+  return rows.map((row) => ({
+    orgId,
+    turnId: row.turn_id,
+    bodies: {
+      encoding: row.encoding as RawBodies['encoding'],
+      request: { bytes: row.request, size: Number(row.request_size), truncated: row.request_truncated },
+      response: { bytes: row.response, size: Number(row.response_size), truncated: row.response_truncated },
+    },
+  }))
 }

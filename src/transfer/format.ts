@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import { canonicalJson } from '../session/canonical-json.js'
+import { RAW_BODY_ENCODING } from '../store/raw-body-codec.js'
 
 export const TRANSFER_FORMAT = 'sessiontap-session'
 export const TRANSFER_VERSION = 1
@@ -128,7 +129,7 @@ const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64')
 /** One turn_bodies row without org_id: a turn's original bodies, compressed as stored (`encoding`). */
 export const bodiesRowSchema = z.strictObject({
   turn_id: uuid,
-  encoding: z.string().min(1),
+  encoding: z.enum([RAW_BODY_ENCODING]),
   request: base64,
   request_size: count,
   request_truncated: z.boolean(),
@@ -162,11 +163,6 @@ export interface SessionDocument {
   checksum: string
   payload: TransferPayload
 }
-
-/** The column names of each table that a document carries (the schema keys, in order). */
-export const SESSION_COLUMNS = Object.keys(sessionRowSchema.shape) as Array<keyof SessionRow>
-export const TURN_COLUMNS = Object.keys(turnRowSchema.shape) as Array<keyof TurnRow>
-export const NODE_COLUMNS = Object.keys(nodeRowSchema.shape) as Array<keyof NodeRow>
 
 export function documentChecksum(format: string, version: number, payload: unknown): string {
   const canonical = canonicalJson({ format, version, payload })

@@ -13,16 +13,16 @@
  *   else is refused, as are turns whose request ids the org already holds.
  */
 import type { Driver, SqlSession } from '../store/index.js'
-import { storableJson } from '../store/pg-text.js'
 import {
-  NODE_COLUMNS,
-  SESSION_COLUMNS,
-  type SessionDocument,
-  type SessionRow,
-  TransferError,
-  type TransferPayload,
-  TURN_COLUMNS,
-} from './format.js'
+  findSession,
+  insertNodeRows,
+  insertTurnRows,
+  lockSessions,
+  presentSessions,
+  writeSessionRow,
+} from '../store/session-transfer.js'
+import { insertTurnBodies } from '../store/turn-bodies.js'
+import { type SessionDocument, TransferError, type TransferPayload } from './format.js'
 
 export type ImportStatus = 'imported' | 'already_present' | 'filled_placeholder'
 export type ParentOutcome = 'none' | 'linked' | 'missing'
@@ -39,41 +39,13 @@ export interface ImportResult {
   parent: ParentOutcome
 }
 
-interface ExistingSession {
-  id: string
-  harness_id: string
-  harness_session_id: string
-  is_placeholder: boolean
-  turn_count: number
-}
-
-const columnList = (columns: readonly string[]) => columns.join(', ')
-const SESSION_UPDATABLE = SESSION_COLUMNS.filter((c) => c !== 'id' && c !== 'org_id')
-
-async function lockExisting(tx: SqlSession, session: SessionRow): Promise<ExistingSession[]> {
-  const { rows } = await tx.query<ExistingSession>(
-    `SELECT id, harness_id, harness_session_id, is_placeholder, turn_count FROM sessions
-     WHERE org_id = $1 AND (id = $2 OR (harness_id = $3 AND harness_session_id = $4))
-     FOR UPDATE`,
-    [session.org_id, session.id, session.harness_id, session.harness_session_id],
-  )
-  return rows
-}
-
 async function resolveParent(
   tx: SqlSession,
   payload: TransferPayload,
 ): Promise<{ id: string | null; outcome: ParentOutcome }> {
   const { session, parent } = payload
   if (session.parent_session_id === null) return { id: null, outcome: 'none' }
-  const { rows } = await tx.query<{ id: string }>(
-    `SELECT id, 0 AS rank FROM sessions WHERE org_id = $1 AND id = $2
-     UNION ALL
-     SELECT id, 1 AS rank FROM sessions WHERE org_id = $1 AND harness_id = $3 AND harness_session_id = $4
-     ORDER BY rank LIMIT 1`,
-    [session.org_id, session.parent_session_id, parent?.harness_id ?? '', parent?.harness_session_id ?? ''],
-  )
-  const id = rows[0]?.id ?? null
+  const id = await findSession(tx, session.org_id, session.parent_session_id, parent)
   return { id, outcome: id === null ? 'missing' : 'linked' }
 }
 
@@ -82,34 +54,12 @@ async function insertNodes(tx: SqlSession, payload: TransferPayload, sessionId: 
   const { session, nodes } = payload
   if (nodes.length === 0) return 0
   const writers = [...new Set(nodes.map((n) => n.session_id).filter((id) => id !== session.id))]
-  const { rows } = await tx.query<{ id: string }>(
-    'SELECT id FROM sessions WHERE org_id = $1 AND id = ANY($2::uuid[])',
-    [session.org_id, writers],
-  )
-  const present = new Set(rows.map((r) => r.id))
+  const present = await presentSessions(tx, session.org_id, writers)
   const records = nodes.map((node) => ({
     ...node,
     session_id: present.has(node.session_id) ? node.session_id : sessionId,
   }))
-  const columns = columnList(NODE_COLUMNS)
-  const inserted = await tx.query(
-    `INSERT INTO nodes (org_id, ${columns})
-     SELECT $1, ${columns} FROM jsonb_populate_recordset(NULL::nodes, $2::jsonb)
-     ON CONFLICT (org_id, hash) DO NOTHING`,
-    [session.org_id, storableJson(records)],
-  )
-  return inserted.rowCount
-}
-
-async function insertTurns(tx: SqlSession, payload: TransferPayload, sessionId: string): Promise<number> {
-  if (payload.turns.length === 0) return 0
-  const columns = columnList(TURN_COLUMNS)
-  const inserted = await tx.query(
-    `INSERT INTO turns (org_id, session_id, ${columns})
-     SELECT $1, $2, ${columns} FROM jsonb_populate_recordset(NULL::turns, $3::jsonb)`,
-    [payload.session.org_id, sessionId, storableJson(payload.turns)],
-  )
-  return inserted.rowCount
+  return insertNodeRows(tx, session.org_id, records)
 }
 
 /** The raw bodies of the document's turns (inserted just before, so every turn_id is one of them). */
@@ -118,37 +68,25 @@ async function insertBodies(tx: SqlSession, payload: TransferPayload): Promise<n
   if (bodies.length === 0) return 0
   const turnIds = new Set(payload.turns.map((t) => t.id))
   const stray = bodies.find((b) => !turnIds.has(b.turn_id))
-  if (stray)
+  if (stray) {
     throw new TransferError(
       `invalid export payload: raw bodies for turn ${stray.turn_id}, which the file does not hold`,
     )
-  const inserted = await tx.query(
-    `INSERT INTO turn_bodies (org_id, turn_id, encoding, request, request_size, request_truncated,
-                              response, response_size, response_truncated)
-     SELECT $1, b.turn_id, b.encoding, decode(b.request, 'base64'), b.request_size, b.request_truncated,
-            decode(b.response, 'base64'), b.response_size, b.response_truncated
-     FROM jsonb_to_recordset($2::jsonb) AS b(turn_id uuid, encoding text, request text, request_size bigint,
-          request_truncated boolean, response text, response_size bigint, response_truncated boolean)`,
-    [payload.session.org_id, storableJson(bodies)],
-  )
-  return inserted.rowCount
-}
-
-async function writeSession(tx: SqlSession, row: SessionRow, placeholderId: string | null): Promise<void> {
-  if (placeholderId === null) {
-    const columns = columnList(SESSION_COLUMNS)
-    await tx.query(
-      `INSERT INTO sessions (${columns}) SELECT ${columns} FROM jsonb_populate_record(NULL::sessions, $1::jsonb)`,
-      [storableJson(row)],
-    )
-    return
   }
-  const columns = columnList(SESSION_UPDATABLE)
-  await tx.query(
-    `UPDATE sessions SET (${columns}) = (SELECT ${columns} FROM jsonb_populate_record(NULL::sessions, $3::jsonb))
-     WHERE org_id = $1 AND id = $2`,
-    [row.org_id, placeholderId, storableJson(row)],
+  const bytes = (text: string) => new Uint8Array(Buffer.from(text, 'base64'))
+  await insertTurnBodies(
+    tx,
+    bodies.map((b) => ({
+      orgId: payload.session.org_id,
+      turnId: b.turn_id,
+      bodies: {
+        encoding: b.encoding,
+        request: { bytes: bytes(b.request), size: b.request_size, truncated: b.request_truncated },
+        response: { bytes: bytes(b.response), size: b.response_size, truncated: b.response_truncated },
+      },
+    })),
   )
+  return bodies.length
 }
 
 function keyText(row: { harness_id: string; harness_session_id: string }): string {
@@ -157,7 +95,7 @@ function keyText(row: { harness_id: string; harness_session_id: string }): strin
 
 async function importInTransaction(tx: SqlSession, payload: TransferPayload): Promise<ImportResult> {
   const { session } = payload
-  const existing = await lockExisting(tx, session)
+  const existing = await lockSessions(tx, session.org_id, session.id, session)
   const parent = await resolveParent(tx, payload)
   const result = { orgId: session.org_id, parent: parent.outcome }
   const sameId = existing.find((row) => row.id === session.id)
@@ -183,9 +121,9 @@ async function importInTransaction(tx: SqlSession, payload: TransferPayload): Pr
     )
   }
   const sessionId = sameKey?.id ?? session.id
-  await writeSession(tx, { ...session, parent_session_id: parent.id }, sameKey?.id ?? null)
+  await writeSessionRow(tx, { ...session, parent_session_id: parent.id }, sameKey?.id ?? null)
   const nodesInserted = await insertNodes(tx, payload, sessionId)
-  const turnsInserted = await insertTurns(tx, payload, sessionId)
+  const turnsInserted = await insertTurnRows(tx, session.org_id, sessionId, payload.turns)
   const bodiesInserted = await insertBodies(tx, payload)
   return {
     ...result,

@@ -3,7 +3,7 @@ import { z } from 'zod'
 import type { SqlSession } from '../driver.js'
 import {
   SESSION_SELECT,
-  type SessionRow,
+  type SessionSelectRow,
   type SessionStatus,
   type SessionSummary,
   toSummary,
@@ -171,7 +171,7 @@ export async function listSessions(
     where.push(`(${key.expr}, s.id) ${after} (${param(cursor.k)}::${key.cast}, ${param(cursor.i)}::uuid)`)
   }
   const direction = order === 'desc' ? 'DESC' : 'ASC'
-  const { rows } = await db.query<SessionRow & { sort_key: string }>(
+  const { rows } = await db.query<SessionSelectRow & { sort_key: string }>(
     `SELECT ${SESSION_SELECT}, ${key.text} AS sort_key
      FROM sessions s
      WHERE ${where.join(' AND ')}

@@ -39,7 +39,7 @@ export interface SessionSummary {
   loop: { strikes: number; detectedAt: string | null }
 }
 
-export interface SessionRow {
+export interface SessionSelectRow {
   id: string
   harness_id: string
   harness_session_id: string
@@ -77,7 +77,7 @@ export const SESSION_SELECT = `s.id, s.harness_id, s.harness_session_id, s.sessi
   s.total_reasoning_tokens::float8 AS total_reasoning_tokens, s.total_cost_usd::float8 AS total_cost_usd, s.last_model,
   s.loop_strikes, ${iso('s.loop_detected_at')} AS loop_detected_at`
 
-export function toSummary(row: SessionRow): SessionSummary {
+export function toSummary(row: SessionSelectRow): SessionSummary {
   return {
     id: row.id,
     harnessId: row.harness_id,
@@ -160,7 +160,7 @@ function toRef(row: SessionRefRow): SessionRef {
 /** The session with its totals, its parent and its children; null when the org has no such session. */
 export async function getSession(db: SqlSession, orgId: string, id: string): Promise<SessionDetail | null> {
   if (!isUuid(id)) return null
-  const { rows } = await db.query<SessionRow>(
+  const { rows } = await db.query<SessionSelectRow>(
     `SELECT ${SESSION_SELECT} FROM sessions s WHERE s.org_id = $1 AND s.id = $2`,
     [orgId, id],
   )

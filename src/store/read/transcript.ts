@@ -3,7 +3,7 @@ import { buildTranscript, type Transcript } from '../../session/transcript.js'
 import type { SqlSession } from '../driver.js'
 import { sessionExists } from './sql.js'
 
-interface NodeRow {
+interface ChainNodeRow {
   hash: string
   parent_hash: string | null
   role: string
@@ -11,9 +11,9 @@ interface NodeRow {
 }
 
 /** Every node on the chains of the given leaves, walked up through parent_hash inside one org. */
-async function chainNodes(db: SqlSession, orgId: string, leaves: string[]): Promise<NodeRow[]> {
+async function chainNodes(db: SqlSession, orgId: string, leaves: string[]): Promise<ChainNodeRow[]> {
   if (leaves.length === 0) return []
-  const { rows } = await db.query<NodeRow>(
+  const { rows } = await db.query<ChainNodeRow>(
     `WITH RECURSIVE up(hash) AS (
        SELECT hash FROM nodes WHERE org_id = $1 AND hash = ANY($2::text[])
        UNION

@@ -53,7 +53,7 @@ export interface TurnRecord {
   error: { type: string | null; message: string | null } | null
 }
 
-interface TurnRow {
+interface TurnSelectRow {
   id: string
   turn_index: number
   request_id: string
@@ -92,7 +92,7 @@ interface TurnRow {
 const nullableNumber = (value: number | string | null): number | null =>
   value === null ? null : Number(value)
 
-function toTurn(row: TurnRow): TurnRecord {
+function toTurn(row: TurnSelectRow): TurnRecord {
   const hasError = row.error_type !== null || row.error_message !== null
   return {
     id: row.id,
@@ -158,7 +158,7 @@ export async function getTurns(
 ): Promise<TurnsPage | null> {
   if (!(await sessionExists(db, orgId, sessionId))) return null
   const limit = Math.min(Math.max(Math.trunc(options.limit ?? DEFAULT_TURNS_PAGE), 1), MAX_TURNS_PAGE)
-  const { rows } = await db.query<TurnRow>(
+  const { rows } = await db.query<TurnSelectRow>(
     `SELECT id, turn_index, request_id, thread_id, parent_turn_id, provider, api, model, response_model, status_code,
             is_streaming, is_complete, stop_reason, input_tokens::float8 AS input_tokens,
             output_tokens::float8 AS output_tokens, cache_read_tokens::float8 AS cache_read_tokens,
