@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto'
 import type { HeaderMap } from '../exchange.js'
 import type { BodySessionHints } from '../providers/types.js'
 import type { EnvelopeOptions } from './envelope-options.js'
-import { BODY_SESSION_HINTS, harnessFromUserAgent, headerSignals } from './harness.js'
+import { harnessFromUserAgent, signalSource, signalsOf, signalValue } from './harness.js'
 import { checkIdentifier, rejection } from './identifiers.js'
 import { type EnvoyMetadata, resolveIdentity } from './identity.js'
 import { readTapesHeaders, TAPES_HEADERS } from './tapes-headers.js'
@@ -52,12 +52,11 @@ function chooseSessionId(
 ): SessionIdChoice | null {
   const candidates = [
     { source: `header:${TAPES_HEADERS.harnessSessionId}`, value: tapesSessionId ?? undefined, implied: null },
-    ...headerSignals('session').map(({ header, harnessId }) => ({
-      source: `header:${header}`,
-      value: headers[header],
-      implied: harnessId,
+    ...signalsOf('session').map((signal) => ({
+      source: signalSource(signal),
+      value: signalValue(signal, headers, hints),
+      implied: signal.harnessId,
     })),
-    ...BODY_SESSION_HINTS.map(({ field, source }) => ({ source, value: hints[field], implied: null })),
   ]
   for (const { source, value, implied } of candidates) {
     const id = validId(source, value, rejected)
@@ -68,8 +67,8 @@ function chooseSessionId(
 
 /** The first valid thread id that is not the session's own id (Codex repeats it on the main thread). */
 function chooseThreadId(headers: HeaderMap, sessionId: string, rejected: string[]): string | null {
-  for (const { header } of headerSignals('thread')) {
-    const id = validId(`header:${header}`, headers[header], rejected)
+  for (const signal of signalsOf('thread')) {
+    const id = validId(signalSource(signal), signalValue(signal, headers, {}), rejected)
     if (id !== null && id !== sessionId) return id
   }
   return null
@@ -77,9 +76,9 @@ function chooseThreadId(headers: HeaderMap, sessionId: string, rejected: string[
 
 /** The parent session a harness header names, keyed by the harness the header implies. */
 function headerParent(headers: HeaderMap, childHarnessId: string, rejected: string[]): SessionKey | null {
-  for (const { header, harnessId } of headerSignals('parent')) {
-    const id = validId(`header:${header}`, headers[header], rejected)
-    if (id !== null) return { harnessId: harnessId ?? childHarnessId, harnessSessionId: id }
+  for (const signal of signalsOf('parent')) {
+    const id = validId(signalSource(signal), signalValue(signal, headers, {}), rejected)
+    if (id !== null) return { harnessId: signal.harnessId ?? childHarnessId, harnessSessionId: id }
   }
   return null
 }

@@ -3,6 +3,7 @@
  * session, thread and parent ids harnesses and routers put in their own headers, and the session
  * keys a body can carry. Adding a harness is adding rows here (and a test from its real traffic).
  */
+import type { HeaderMap } from '../exchange.js'
 import type { BodySessionHints } from '../providers/types.js'
 
 /** The harness ids sessiontap itself assigns; `x-tapes-harness-id` may name any other. */
@@ -47,23 +48,26 @@ export function harnessFromUserAgent(
  * What a header names: the session, a thread within it (a subagent), or the parent session of a
  * child session (a subagent that the harness runs as a session of its own).
  */
-export const HEADER_SIGNAL_KINDS = ['session', 'thread', 'parent'] as const
-export type HeaderSignalKind = (typeof HEADER_SIGNAL_KINDS)[number]
+export const SIGNAL_KINDS = ['session', 'thread', 'parent'] as const
+export type SignalKind = (typeof SIGNAL_KINDS)[number]
 
-export interface HeaderSignal {
-  kind: HeaderSignalKind
-  header: string
-  /** The harness the header implies, used only when the user agent names none; null for routers. */
+/** Where a signal is read: a request header, or a session hint the provider parser found in the body. */
+export type SignalSource = { header: string } | { body: keyof BodySessionHints; field: string }
+
+export type Signal = {
+  kind: SignalKind
+  /** The harness the signal implies, used only when the user agent names none; null for routers. */
   harnessId: KnownHarnessId | null
-}
+} & SignalSource
 
 /**
- * Session, thread and parent headers. Within a kind the first valid one wins, so order matters.
+ * Every session, thread and parent signal, header or body, one row each. Within a kind the first
+ * valid one wins, so order matters: headers before body fields.
  * Left out on purpose (not session keys): `x-opencode-request` (opencode's user-message id),
  * `x-opencode-project`, `x-codex-installation-id` and `x-gemini-api-privileged-user-id` (one per
  * install, across sessions), `x-client-request-id` (Codex repeats its thread id there).
  */
-export const HEADER_SIGNALS: readonly HeaderSignal[] = [
+export const SIGNALS: readonly Signal[] = [
   { kind: 'session', header: 'x-claude-code-session-id', harnessId: 'claude' },
   { kind: 'session', header: 'session-id', harnessId: 'codex' },
   { kind: 'session', header: 'session_id', harnessId: 'codex' }, // older Codex
@@ -81,10 +85,29 @@ export const HEADER_SIGNALS: readonly HeaderSignal[] = [
   { kind: 'thread', header: 'thread-id', harnessId: 'codex' }, // equal to session-id on the main thread
   { kind: 'parent', header: 'x-opencode-parent-session-id', harnessId: 'opencode' },
   { kind: 'parent', header: 'x-parent-session-id', harnessId: null }, // opencode subagent sessions
+  // Body fields (the provider parsers' BodySessionHints). Left out on purpose: previous_response_id
+  // (it changes every turn; the store joins it to that response's session instead), the raw
+  // metadata.user_id (a user or device across sessions; only the session id inside it is a key) and
+  // Code Assist's user_prompt_id (one prompt of a gemini-cli session; request.session_id is the session).
+  { kind: 'session', body: 'metadataSessionId', field: 'metadata.user_id', harnessId: null },
+  { kind: 'session', body: 'conversationId', field: 'conversation', harnessId: null },
+  { kind: 'session', body: 'geminiSessionId', field: 'request.session_id', harnessId: null },
+  { kind: 'session', body: 'promptCacheKey', field: 'prompt_cache_key', harnessId: null },
 ]
 
-export const headerSignals = (kind: HeaderSignalKind): readonly HeaderSignal[] =>
-  HEADER_SIGNALS.filter((signal) => signal.kind === kind)
+export const signalsOf = (kind: SignalKind): readonly Signal[] =>
+  SIGNALS.filter((signal) => signal.kind === kind)
+
+/** How a signal is named where it was found: `header:<name>` or `body:<field>` (the envelope's session_source). */
+export const signalSource = (signal: SignalSource): string =>
+  'header' in signal ? `header:${signal.header}` : `body:${signal.field}`
+
+/** The signal's value in this request, if any. */
+export const signalValue = (
+  signal: SignalSource,
+  headers: HeaderMap,
+  hints: BodySessionHints,
+): string | undefined => ('header' in signal ? headers[signal.header] : hints[signal.body])
 
 /** A tool call that starts a subagent, and the input field that holds the subagent's task prompt. */
 export interface SubagentTool {
@@ -101,18 +124,4 @@ export interface SubagentTool {
 export const SUBAGENT_TOOLS: readonly SubagentTool[] = [
   { harnessId: 'claude', toolName: 'Agent', promptField: 'prompt' },
   { harnessId: 'claude', toolName: 'Task', promptField: 'prompt' },
-]
-
-/**
- * Body fields that name a session, first match wins. Left out on purpose: `previous_response_id`
- * (it names the previous response, so it changes every turn; the store joins it to that response's
- * session instead) and the raw `metadata.user_id` (a user or device across sessions; only the
- * session id inside it is a session key), and Code Assist's `user_prompt_id` (it names one user prompt
- * of a gemini-cli session, so it changes every prompt; `request.session_id` is the session).
- */
-export const BODY_SESSION_HINTS: readonly { field: keyof BodySessionHints; source: string }[] = [
-  { field: 'metadataSessionId', source: 'body:metadata.user_id' },
-  { field: 'conversationId', source: 'body:conversation' },
-  { field: 'geminiSessionId', source: 'body:request.session_id' },
-  { field: 'promptCacheKey', source: 'body:prompt_cache_key' },
 ]

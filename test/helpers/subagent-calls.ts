@@ -10,7 +10,7 @@ import type { HeaderMap } from '../../src/exchange.js'
 import { DEFAULT_PRICES } from '../../src/pricing/prices.js'
 import { buildTurn } from '../../src/recorder/turn-builder.js'
 import { DEFAULT_ENVELOPE_OPTIONS } from '../../src/session/envelope-options.js'
-import { HEADER_SIGNALS } from '../../src/session/harness.js'
+import { SIGNALS } from '../../src/session/harness.js'
 import type { Turn } from '../../src/session/turn.js'
 import { CORPUS_DIR } from './corpus.js'
 
@@ -119,7 +119,9 @@ export function fixtureCalls(options: {
   }
 }
 
-const SESSION_HEADERS = new Set<string>(HEADER_SIGNALS.map(({ header }) => header))
+const SESSION_HEADERS = new Set<string>(
+  SIGNALS.flatMap((signal) => ('header' in signal ? [signal.header] : [])),
+)
 
 /**
  * How much of the recorded session's signals a corpus call keeps: all of them, Claude Code's own

@@ -12,7 +12,7 @@ import { detectApi, parseRequest, parseResponse } from '../../src/providers/inde
 import { buildChain, type ChainResult } from '../../src/session/chain.js'
 import { resolveEnvelope } from '../../src/session/envelope.js'
 import { DEFAULT_ENVELOPE_OPTIONS } from '../../src/session/envelope-options.js'
-import { HEADER_SIGNALS } from '../../src/session/harness.js'
+import { SIGNALS } from '../../src/session/harness.js'
 
 const CORPUS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/corpus')
 const present = existsSync(path.join(CORPUS, 'anthropic-claudecode-session-turn01'))
@@ -64,7 +64,9 @@ function parse(requestPath: string, body: unknown) {
   return parsed.value
 }
 
-const SESSION_HEADERS = new Set<string>(HEADER_SIGNALS.map(({ header }) => header))
+const SESSION_HEADERS = new Set<string>(
+  SIGNALS.flatMap((signal) => ('header' in signal ? [signal.header] : [])),
+)
 const withoutSessionHeaders = (headers: HeaderMap, keepNative: boolean): HeaderMap =>
   Object.fromEntries(
     Object.entries(headers).filter(
