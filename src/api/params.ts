@@ -5,10 +5,10 @@
 
 import { z } from 'zod'
 import { ApiError } from '../http/errors.js'
+import { isUuid } from '../session/identifiers.js'
 import {
   DEFAULT_PAGE_SIZE,
   DEFAULT_TURNS_PAGE,
-  isUuid,
   type ListSessionsOptions,
   MAX_PAGE_SIZE,
   MAX_TURNS_PAGE,

@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { loadOptions } from '../config/load.js'
 import { SERVE_OPTIONS } from '../config/options.js'
+import { isUuid } from '../session/identifiers.js'
 import { NIL_ORG } from '../session/turn.js'
 import { SESSION_SORTS, SORT_ORDERS } from '../store/read/index.js'
 import type { CommandSpec } from './args.js'
@@ -25,7 +26,7 @@ export const SESSIONS_OPTIONS = {
     help: 'org whose sessions to read or delete (a UUID); import takes the org from the file',
     schema: z
       .string()
-      .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a UUID')
+      .refine(isUuid, 'a UUID')
       .transform((s) => s.toLowerCase())
       .default(NIL_ORG),
     defaultText: NIL_ORG,

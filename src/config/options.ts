@@ -6,21 +6,21 @@ import { z } from 'zod'
 import { apiTokensSchema } from '../http/tokens.js'
 import { LOG_LEVELS } from '../log.js'
 import { providerHostsSchema } from '../providers/hosts.js'
+import { DEFAULT_ENVELOPE_OPTIONS, headerNameSchema, type MetadataPath } from '../session/envelope-options.js'
 
 const bool = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes')
 const int = (min: number) => z.coerce.number().int().min(min)
 const address = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'host:port')
-const headerName = z
-  .string()
-  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'an HTTP header name')
-  .transform((s) => s.toLowerCase())
+const headerName = headerNameSchema
+/** The envelope's own defaults, so the option table shows and applies the same ones. */
+const ENVELOPE = DEFAULT_ENVELOPE_OPTIONS
 /** `namespace:field.field` inside Envoy's metadata_context, e.g. `envoy.filters.http.jwt_authn:payload.org_id`. */
 const metadataPath = z
   .string()
   .regex(/^[^:]+:[^.]+(\.[^.]+)*$/, 'namespace:field.path')
-  .transform((s) => {
+  .transform((s): MetadataPath => {
     const at = s.indexOf(':')
     return { namespace: s.slice(0, at), path: s.slice(at + 1).split('.') }
   })
@@ -146,15 +146,15 @@ export const SERVE_OPTIONS = {
     env: 'SESSIONTAP_ORG_HEADER',
     flag: '--org-header',
     help: 'trusted header the gateway sets with the org id (a UUID)',
-    schema: headerName.default('x-paper-auth-org-id'),
-    defaultText: 'x-paper-auth-org-id',
+    schema: headerName.default(ENVELOPE.orgHeader),
+    defaultText: ENVELOPE.orgHeader,
   },
   subjectHeader: {
     env: 'SESSIONTAP_SUBJECT_HEADER',
     flag: '--subject-header',
     help: 'trusted header the gateway sets with the authenticated subject',
-    schema: headerName.default('x-paper-auth-subject'),
-    defaultText: 'x-paper-auth-subject',
+    schema: headerName.default(ENVELOPE.subjectHeader),
+    defaultText: ENVELOPE.subjectHeader,
   },
   orgMetadata: {
     env: 'SESSIONTAP_ORG_METADATA',
@@ -171,16 +171,16 @@ export const SERVE_OPTIONS = {
   allowClientOrg: {
     env: 'SESSIONTAP_ALLOW_CLIENT_ORG',
     flag: '--allow-client-org',
-    help: 'let the client header x-tapes-org-id choose the org when no trusted org is present',
-    schema: bool.default(false),
-    defaultText: 'false',
+    help: `let the client header ${ENVELOPE.clientOrgHeader} choose the org when no trusted org is present`,
+    schema: bool.default(ENVELOPE.allowClientOrg),
+    defaultText: String(ENVELOPE.allowClientOrg),
   },
   sessionEndHeader: {
     env: 'SESSIONTAP_SESSION_END_HEADER',
     flag: '--session-end-header',
     help: 'request header whose value true ends the session after its turn',
-    schema: headerName.default('x-tapes-session-end'),
-    defaultText: 'x-tapes-session-end',
+    schema: headerName.default(ENVELOPE.sessionEndHeader),
+    defaultText: ENVELOPE.sessionEndHeader,
   },
   pricesFile: {
     env: 'SESSIONTAP_PRICES_FILE',

@@ -4,7 +4,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { z } from 'zod'
-import { isUuid } from '../store/read/index.js'
+import { isUuid } from '../session/identifiers.js'
 
 export interface ApiToken {
   token: string

@@ -4,7 +4,8 @@
  */
 import { z } from 'zod'
 
-const headerName = z
+/** An HTTP header name (RFC 9110 token), lowercased as header maps hold it. */
+export const headerNameSchema = z
   .string()
   .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'an HTTP header name')
   .transform((name) => name.toLowerCase())
@@ -18,16 +19,16 @@ export type MetadataPath = z.infer<typeof metadataPath>
 
 export const envelopeOptionsSchema = z.strictObject({
   /** Set by the gateway from a verified credential; clients must not be able to send it through. */
-  orgHeader: headerName.default('x-paper-auth-org-id'),
-  subjectHeader: headerName.default('x-paper-auth-subject'),
+  orgHeader: headerNameSchema.default('x-paper-auth-org-id'),
+  subjectHeader: headerNameSchema.default('x-paper-auth-subject'),
   /** Verified claims in Envoy metadata (e.g. jwt_authn's payload_in_metadata); win over the headers. */
   orgMetadata: metadataPath.optional(),
   subjectMetadata: metadataPath.optional(),
   /** Lets the client's own org header choose the org when no trusted org is present. Off: spoofable. */
   allowClientOrg: z.boolean().default(false),
-  clientOrgHeader: headerName.default('x-tapes-org-id'),
+  clientOrgHeader: headerNameSchema.default('x-tapes-org-id'),
   /** A value of `true` asks to end the session after this turn. */
-  sessionEndHeader: headerName.default('x-tapes-session-end'),
+  sessionEndHeader: headerNameSchema.default('x-tapes-session-end'),
 })
 
 export type EnvelopeOptions = z.infer<typeof envelopeOptionsSchema>

@@ -5,6 +5,13 @@
 
 export const MAX_ID_LENGTH = 256
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** A UUID of any version, any case (org ids, session ids, turn ids). */
+export function isUuid(value: string): boolean {
+  return UUID.test(value)
+}
+
 // UUIDs, ULIDs, base64/base64url tokens, "user@host:thing" and path-like ids; nothing that needs quoting.
 const SAFE_ID = /^[A-Za-z0-9._:@/+=-]+$/
 const HARNESS_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/

@@ -4,12 +4,10 @@
  */
 import type { HeaderMap } from '../exchange.js'
 import type { EnvelopeOptions, MetadataPath } from './envelope-options.js'
-import { checkText, rejection } from './identifiers.js'
+import { checkText, isUuid, rejection } from './identifiers.js'
 import { NIL_ORG } from './turn.js'
 
 export type EnvoyMetadata = Readonly<Record<string, Readonly<Record<string, unknown>>>>
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 function lookup(metadata: EnvoyMetadata, { namespace, path }: MetadataPath): unknown {
   let value: unknown = metadata[namespace]
@@ -50,7 +48,7 @@ function firstValid(found: Candidate[], check: (value: string) => string | null,
   return null
 }
 
-const checkOrg = (value: string) => (UUID.test(value) ? value.toLowerCase() : null)
+const checkOrg = (value: string) => (isUuid(value) ? value.toLowerCase() : null)
 const checkSubject = (value: string) => {
   const checked = checkText(value)
   return checked.ok ? checked.value : null

@@ -2,10 +2,11 @@
  * The turn_bodies table: each turn's original request and response bodies (decoded, compressed),
  * written in the ingest transaction right after the turns rows, and read back for the raw view.
  */
+
+import { isUuid } from '../session/identifiers.js'
 import type { RawBodies } from '../session/turn.js'
 import type { SqlSession } from './driver.js'
 import { decompressRawBody } from './raw-body-codec.js'
-import { isUuid } from './read/index.js'
 
 export interface TurnBodiesRow {
   orgId: string

@@ -2,8 +2,9 @@
  * Export: one session of one org, read in one REPEATABLE READ snapshot, as a transfer document with
  * every stored column of its row, its turns, the nodes on its turns' chains and the turns' raw bodies.
  */
+
+import { isUuid } from '../session/identifiers.js'
 import type { Driver } from '../store/index.js'
-import { isUuid } from '../store/read/index.js'
 import {
   DOCUMENT_COLUMNS,
   readChainNodeRows,

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import { canonicalJson } from '../session/canonical-json.js'
+import { isUuid } from '../session/identifiers.js'
 import { RAW_BODY_ENCODING } from '../store/raw-body-codec.js'
 
 export const TRANSFER_FORMAT = 'sessiontap-session'
@@ -22,7 +23,7 @@ export class TransferError extends Error {
   }
 }
 
-const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i)
+const uuid = z.string().refine(isUuid, 'a UUID')
 /** A timestamptz as Postgres writes it in JSON (microseconds kept). */
 const timestamp = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'a timestamp')
 /** numeric columns travel as their exact text. */

@@ -1,6 +1,7 @@
 /** deleteSession: a session, its turns and the nodes no other session uses, in one transaction. */
+
+import { isUuid } from '../../session/identifiers.js'
 import type { Driver } from '../driver.js'
-import { isUuid } from './sql.js'
 
 export interface DeleteResult {
   sessionId: string

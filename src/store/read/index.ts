@@ -15,6 +15,5 @@ export {
   SORT_ORDERS,
 } from './session-list.js'
 export { getSession, type SessionDetail, type SessionRef, type SessionSummary } from './sessions.js'
-export { isUuid } from './sql.js'
 export { getTranscript } from './transcript.js'
 export { DEFAULT_TURNS_PAGE, getTurns, MAX_TURNS_PAGE, type TurnRecord, type TurnsOptions } from './turns.js'

@@ -1,5 +1,6 @@
 /** listSessions: one org's sessions with filters, four sort keys and keyset pagination (opaque cursors). */
 import { z } from 'zod'
+import { isUuid } from '../../session/identifiers.js'
 import type { SqlSession } from '../driver.js'
 import {
   SESSION_SELECT,
@@ -8,7 +9,6 @@ import {
   type SessionSummary,
   toSummary,
 } from './sessions.js'
-import { isUuid } from './sql.js'
 
 export const SESSION_SORTS = ['last_seen', 'cost', 'tokens', 'turns'] as const
 export type SessionSort = (typeof SESSION_SORTS)[number]

@@ -1,6 +1,8 @@
 /** One session as the read side shows it (its summary, parent and children), and the select they share. */
+
+import { isUuid } from '../../session/identifiers.js'
 import type { SqlSession } from '../driver.js'
-import { iso, isUuid } from './sql.js'
+import { iso } from './sql.js'
 
 export type SessionStatus = 'active' | 'ended'
 

@@ -1,12 +1,6 @@
-/** What every read query shares: the id check, ISO timestamps in SQL, and the session-exists probe. */
+/** What every read query shares: ISO timestamps in SQL and the session-exists probe (ids that are not UUIDs name no session). */
+import { isUuid } from '../../session/identifiers.js'
 import type { SqlSession } from '../driver.js'
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
-/** Ids that are not UUIDs name no session: callers get "not found" instead of a SQL error. */
-export function isUuid(value: string): boolean {
-  return UUID.test(value)
-}
 
 /** Timestamps leave SQL as ISO text, so both drivers (pg: Date, PGlite: its own parsing) agree. */
 export const iso = (column: string): string =>
