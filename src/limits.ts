@@ -7,8 +7,14 @@ const MiB = 1024 * 1024
 export const LIMITS = {
   /** Largest ext_proc message either way: Envoy sends a buffered body as one message. */
   grpcMessageBytes: 256 * MiB,
-  /** Largest body after undoing its content-encoding (a zip bomb stops here). */
-  decodedBodyBytes: 256 * MiB,
+  /** Largest body after undoing its content-encoding (a zip bomb stops here, or at the ratio below). */
+  decodedBodyBytes: 64 * MiB,
+  /**
+   * A compressed body may grow at most this many times its compressed size (JSON compresses 5-20x;
+   * a bomb 1000x and more), but always to decodedBodyFloorBytes.
+   */
+  decodedBodyRatio: 200,
+  decodedBodyFloorBytes: 4 * MiB,
   /** Raw body bytes of the built turns waiting for a writer; beyond it turns are spooled to disk. */
   queueBytes: 256 * MiB,
   /** Raw body bytes of exchanges waiting for a parse worker; beyond it they are dropped (parse_backlog). */

@@ -12,7 +12,11 @@ export interface DecodedBody {
   bytes: Buffer
   /** Why decoding stopped early (truncated stream, unknown encoding, output cap), if it did. */
   error?: string
+  /** Decoding stopped at the output cap: a compression bomb, or a body larger than the limits allow. */
+  overLimit?: boolean
 }
+
+const OVER_LIMIT = 'decoded body exceeds the output cap'
 
 export const DEFAULT_MAX_DECODED_BYTES = LIMITS.decodedBodyBytes
 
@@ -26,6 +30,10 @@ function decodeZlib(input: Buffer, decode: SyncDecoder, flush: number, max: numb
   try {
     return { bytes: decode(input, { maxOutputLength: max }) }
   } catch (err) {
+    // Past the cap there is nothing worth a second pass: the body is cut off here.
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      return { bytes: Buffer.alloc(0), error: OVER_LIMIT, overLimit: true }
+    }
     const reason =
       (err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR'
         ? 'truncated compressed stream'
@@ -70,20 +78,31 @@ function decodeZstd(input: Buffer, max: number): DecodedBody {
   let ended = false
   const stream = new ZstdDecompress((chunk: Uint8Array, final?: boolean) => {
     size += chunk.length
-    if (size > max) throw new Error('decoded body exceeds the output cap')
+    if (size > max) throw new Error(OVER_LIMIT)
     parts.push(chunk)
     if (final) ended = true
   })
   try {
     stream.push(input, true)
   } catch (err) {
+    if ((err as Error).message === OVER_LIMIT)
+      return { bytes: Buffer.alloc(0), error: OVER_LIMIT, overLimit: true }
     error = `zstd decode failed: ${(err as Error).message}`
   }
   if (!error && !ended) error = 'truncated compressed stream'
   return { bytes: Buffer.concat(parts), ...(error ? { error } : {}) }
 }
 
-/** Decodes a body whose `content-encoding` may list several codings (applied in order, so undone in reverse). */
+/** The most a body of `compressedBytes` may decode to: the absolute cap, and the ratio above a floor. */
+export function decodedCap(compressedBytes: number, maxBytes = DEFAULT_MAX_DECODED_BYTES): number {
+  const byRatio = Math.max(LIMITS.decodedBodyFloorBytes, compressedBytes * LIMITS.decodedBodyRatio)
+  return Math.min(maxBytes, byRatio)
+}
+
+/**
+ * Decodes a body whose `content-encoding` may list several codings (applied in order, so undone in
+ * reverse), each step capped by decodedCap of the captured size.
+ */
 export function decodeBody(
   chunks: readonly Buffer[],
   encoding: string | undefined,
@@ -91,12 +110,13 @@ export function decodeBody(
 ): DecodedBody {
   let bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
   if (!encoding) return { bytes }
+  const cap = decodedCap(bytes.length, maxBytes)
   const codings = encoding
     .split(',')
     .map((c) => c.trim().toLowerCase())
     .filter((c) => c.length > 0)
   for (const coding of codings.reverse()) {
-    const step = decodeOne(bytes, coding, maxBytes)
+    const step = decodeOne(bytes, coding, cap)
     bytes = step.bytes
     if (step.error) return step
   }

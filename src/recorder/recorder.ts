@@ -229,7 +229,13 @@ export function createRecorder(deps: RecorderDeps): Recorder {
         writers.halt()
         await pool.close()
         // Writers blocked in a query that will never answer are not waited for: their turns are spooled.
-        await Promise.race([writers.finished(), sleep(Math.max(0, deadline - Date.now()))])
+        // The deadline timer is cancelled once they are done, so an idle sidecar exits at once.
+        const giveUp = new AbortController()
+        await Promise.race([
+          writers.finished(),
+          sleep(Math.max(0, deadline - Date.now()), undefined, { signal: giveUp.signal }).catch(() => {}),
+        ])
+        giveUp.abort()
         await files.flush()
         await files.close()
         const result = {

@@ -25,6 +25,7 @@ export const BUILD_DROP_REASONS = [
   'request_decode', // the request's content-encoding could not be undone
   'request_parse', // the request body is not a valid request of the detected API
   'response_decode', // the response's content-encoding yielded no bytes at all
+  'decoded_too_large', // a body decoded past the size or ratio cap (a compression bomb): cut off there
 ] as const
 export type BuildDropReason = (typeof BUILD_DROP_REASONS)[number]
 
@@ -84,6 +85,7 @@ export function buildTurn(exchange: Exchange, options: TurnBuildOptions): TurnBu
   if (request.body.stopped === 'over_budget') return { ok: false, reason: 'over_budget' }
 
   const requestBytes = decodeBody(request.body.chunks, request.body.encoding, options.maxDecodedBytes)
+  if (requestBytes.overLimit) return { ok: false, reason: 'decoded_too_large', detail: 'request' }
   if (requestBytes.error) return { ok: false, reason: 'request_decode', detail: requestBytes.error }
   const parsedRequest = parseRequest(detection.api, requestBytes.bytes, request.path)
   if (!parsedRequest.ok) return { ok: false, reason: 'request_parse', detail: parsedRequest.reason }
@@ -91,6 +93,7 @@ export function buildTurn(exchange: Exchange, options: TurnBuildOptions): TurnBu
   const notes: string[] = []
   // A truncated body still decodes to the bytes it held: those are parsed and the turn is incomplete.
   const responseBytes = decodeBody(response.body.chunks, response.body.encoding, options.maxDecodedBytes)
+  if (responseBytes.overLimit) return { ok: false, reason: 'decoded_too_large', detail: 'response' }
   if (responseBytes.error) {
     if (responseBytes.bytes.length === 0) {
       return { ok: false, reason: 'response_decode', detail: responseBytes.error }

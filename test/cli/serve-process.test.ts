@@ -54,8 +54,11 @@ describe('sessiontap serve as a process, on its embedded default database', () =
 
     expect(await waitForCounter(http, 'sessiontap_recorder_committed_total', 4)).toBe(4)
 
+    // Idle by now: it exits at once, not after the 10 s shutdown timeout.
+    const signalled = performance.now()
     first.child.kill('SIGTERM')
     expect(await first.exited).toBe(0)
+    expect(performance.now() - signalled).toBeLessThan(5000)
     expect(first.lines.some((l) => l.includes('"msg":"stopped"'))).toBe(true)
   })
 })

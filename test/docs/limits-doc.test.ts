@@ -18,6 +18,10 @@ describe('docs/deploy.md built-in limits', () => {
   it.each([
     ['ext_proc message', `${LIMITS.grpcMessageBytes / MiB} MiB`],
     ['a body after undoing', `${LIMITS.decodedBodyBytes / MiB} MiB`],
+    [
+      "a compressed body's growth",
+      `${LIMITS.decodedBodyRatio}× its size (at least ${LIMITS.decodedBodyFloorBytes / MiB} MiB)`,
+    ],
     ['raw body bytes of built turns', `${LIMITS.queueBytes / MiB} MiB`],
     ['raw body bytes of exchanges waiting', `${LIMITS.parsePendingBytes / MiB} MiB`],
     ['one exchange in a parse worker', `${LIMITS.parseJobTimeoutMs / 1000} s`],
