@@ -188,7 +188,7 @@ export function startupText(
     : `embedded database in ${path.resolve(config.dataDir)} (one process at a time: stop serve before \`sessiontap sessions\`)`
   const reading =
     config.apiTokens.length > 0
-      ? `read API ${admin}/v1/sessions, page ${admin}/ui/sessions?token=<token>`
+      ? `read API ${admin}/v1/sessions, page ${admin}/ui/sessions (sign in with a token)`
       : 'read API and page off (set SESSIONTAP_API_TOKENS=<token>:<org-uuid> to turn them on)'
   // The replay command's defaults are serve's; other addresses are spelled out.
   const usual =

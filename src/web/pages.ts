@@ -216,3 +216,15 @@ ${
 export function messagePage(title: string, message: string): string {
   return layout(title, html`<h1>${title}</h1><p>${message}</p>`)
 }
+
+/** The sign-in form: the token goes in a POST body, never in a URL (URLs end up in logs and history). */
+export function signInPage(message: string): string {
+  return layout(
+    'Sign in',
+    html`<h1>Sign in</h1><p>${message}</p>
+<form method="post" action="/ui/sign-in">
+<label>API token <input type="password" name="token" autocomplete="current-password" required></label>
+<button type="submit">Sign in</button>
+</form>`,
+  )
+}

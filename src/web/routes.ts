@@ -1,7 +1,7 @@
 /**
  * The session page under /ui on the admin address. Same tokens as the read API: an
- * `Authorization: Bearer` header, or a cookie set once from `/ui/...?token=<token>` (then the
- * token is redirected out of the URL). Strict CSP: no script runs on these pages at all.
+ * `Authorization: Bearer` header, or a cookie set by signing in with the form (POST /ui/sign-in);
+ * never a token in the URL. Strict CSP: no script runs on these pages at all.
  */
 import type http from 'node:http'
 import { listSessionsQuery, noQuery, parseQuery, parseSessionId, parseTurnRefParam } from '../api/params.js'
@@ -9,12 +9,12 @@ import { renderTranscriptText } from '../api/transcript-text.js'
 import { ApiError } from '../http/errors.js'
 import { createOrgRoute, type RouteHandler } from '../http/org-route.js'
 import { redirect, sendHtml, sendText } from '../http/respond.js'
-import { type ApiToken, bearerToken } from '../http/tokens.js'
+import { type ApiToken, bearerToken, createTokenResolver } from '../http/tokens.js'
 import type { Logger } from '../log.js'
 import type { Driver } from '../store/driver.js'
 import { getSession, getTranscript, getTurns, listSessions } from '../store/read/index.js'
 import { getTurnRaw } from '../store/turn-bodies.js'
-import { messagePage, rawPage, sessionListPage, sessionPage } from './pages.js'
+import { messagePage, rawPage, sessionListPage, sessionPage, signInPage } from './pages.js'
 
 export interface SessionPageOptions {
   driver: Driver
@@ -99,11 +99,27 @@ function errorPage(res: http.ServerResponse, err: ApiError): void {
           ? 'Error'
           : 'Bad request'
   const text = err.status >= 500 ? 'Something went wrong; the log has the details.' : err.message
-  sendHtml(res, err.status, messagePage(title, text))
+  sendHtml(res, err.status, err.status === 401 ? signInPage(text) : messagePage(title, text))
 }
 
+/** Reads a small urlencoded form; null when it is larger than `max` bytes. */
+async function readForm(req: http.IncomingMessage, max: number): Promise<URLSearchParams | null> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > max) return null
+    chunks.push(chunk as Buffer)
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'))
+}
+
+const SIGN_IN_PATH = '/ui/sign-in'
+const SIGN_IN_MAX_BYTES = 4096
+
 export function createSessionPageRoute(options: SessionPageOptions): RouteHandler {
-  return createOrgRoute({
+  const resolveOrg = createTokenResolver(options.tokens)
+  const page = createOrgRoute({
     prefix: '/ui',
     tokens: options.tokens,
     logger: options.logger,
@@ -113,25 +129,41 @@ export function createSessionPageRoute(options: SessionPageOptions): RouteHandle
       'disabled',
       'The session page is off: configure SESSIONTAP_API_TOKENS to enable it.',
     ),
-    // A token in the URL is a credential once: it is moved into a cookie below.
-    credential: (req, url) =>
-      url.searchParams.get('token') ??
-      bearerToken(req.headers.authorization) ??
-      cookieToken(req.headers.cookie),
+    credential: (req) => bearerToken(req.headers.authorization) ?? cookieToken(req.headers.cookie),
     unauthorized: (url) =>
-      url.searchParams.has('token')
-        ? new ApiError(401, 'unauthorized', 'That token is not configured.')
-        : new ApiError(401, 'unauthorized', 'Open this page once as /ui/sessions?token=<your API token>.'),
+      new ApiError(
+        401,
+        'unauthorized',
+        url.searchParams.has('token')
+          ? 'A token in the URL is not accepted (URLs end up in logs and browser history): sign in here.'
+          : 'Sign in with your API token.',
+      ),
     handle: async ({ orgId, req, res, url }) => {
       if (req.method !== 'GET') throw new ApiError(405, 'method_not_allowed', 'Only GET is supported here.')
-      const fromQuery = url.searchParams.get('token')
-      if (fromQuery !== null) {
-        url.searchParams.delete('token')
-        const cookie = `${TOKEN_COOKIE}=${fromQuery}; HttpOnly; SameSite=Strict; Path=/ui; Max-Age=${COOKIE_MAX_AGE_S}`
-        return redirect(res, `${url.pathname}${url.search}`, { 'set-cookie': cookie })
-      }
       await answer(options.driver, orgId, res, url)
     },
     renderError: errorPage,
   })
+  /** POST /ui/sign-in: a configured token moves into an HttpOnly cookie, then on to the list. */
+  const signIn = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const form = await readForm(req, SIGN_IN_MAX_BYTES)
+    const token = form?.get('token') ?? null
+    if (token === null || resolveOrg(token) === null) {
+      return sendHtml(res, 401, signInPage('That token is not configured.'))
+    }
+    const cookie = `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/ui; Max-Age=${COOKIE_MAX_AGE_S}`
+    redirect(res, '/ui/sessions', { 'set-cookie': cookie })
+  }
+  return async (req, res) => {
+    const path = (req.url ?? '').split('?')[0]
+    if (path === SIGN_IN_PATH && req.method === 'POST' && options.tokens.length > 0) {
+      await signIn(req, res).catch((err: unknown) => {
+        options.logger.error('session page sign-in failed', { err })
+        if (!res.headersSent)
+          sendHtml(res, 500, messagePage('Error', 'Something went wrong; the log has the details.'))
+      })
+      return true
+    }
+    return page(req, res)
+  }
 }

@@ -104,23 +104,38 @@ describe('session page', () => {
   })
 
   describe('over HTTP', () => {
-    it('asks for a token, and swaps ?token= for a cookie and a clean URL', async () => {
+    it('asks for a token with a sign-in form, never takes one from the URL, and signs in by POST', async () => {
       const anonymous = await fetch(`${server.baseUrl}/ui/sessions`)
       expect(anonymous.status).toBe(401)
       expect(anonymous.headers.get('content-type')).toContain('text/html')
-      expect(await anonymous.text()).toContain('?token=')
-      const wrong = await fetch(`${server.baseUrl}/ui/sessions?token=wrong-token-0123456789`)
-      expect(wrong.status).toBe(401)
-      expect(await wrong.text()).toContain('That token is not configured.')
+      expect(await anonymous.text()).toContain('<form method="post" action="/ui/sign-in">')
+      // A token in the URL would end up in logs and browser history: it is not accepted.
+      const inUrl = await fetch(`${server.baseUrl}/ui/sessions?token=${TOKEN}`, { redirect: 'manual' })
+      expect(inUrl.status).toBe(401)
+      expect(inUrl.headers.get('set-cookie')).toBeNull()
+      expect(await inUrl.text()).toContain('A token in the URL is not accepted')
       // Unauthenticated, a POST is refused for want of a token before its method is judged.
       expect((await fetch(`${server.baseUrl}/ui/sessions`, { method: 'POST' })).status).toBe(401)
 
-      const swap = await fetch(`${server.baseUrl}/ui/sessions?status=active&token=${TOKEN}`, {
-        redirect: 'manual',
+      const signIn = (token: string) =>
+        fetch(`${server.baseUrl}/ui/sign-in`, {
+          method: 'POST',
+          body: new URLSearchParams({ token }),
+          redirect: 'manual',
+        })
+      const wrong = await signIn('wrong-token-0123456789')
+      expect(wrong.status).toBe(401)
+      expect(await wrong.text()).toContain('That token is not configured.')
+      const tooBig = await fetch(`${server.baseUrl}/ui/sign-in`, {
+        method: 'POST',
+        body: 'token='.padEnd(10_000, 'x'),
       })
-      expect(swap.status).toBe(303)
-      expect(swap.headers.get('location')).toBe('/ui/sessions?status=active')
-      const cookie = swap.headers.get('set-cookie')!
+      expect(tooBig.status).toBe(401)
+
+      const signedIn = await signIn(TOKEN)
+      expect(signedIn.status).toBe(303)
+      expect(signedIn.headers.get('location')).toBe('/ui/sessions')
+      const cookie = signedIn.headers.get('set-cookie')!
       expect(cookie).toContain(`sessiontap_token=${TOKEN}`)
       expect(cookie).toContain('HttpOnly')
       expect(cookie).toContain('SameSite=Strict')
@@ -197,8 +212,10 @@ describe('session page', () => {
       })
       try {
         const page = context.pages()[0] ?? (await context.newPage())
-        await page.goto(`${server.baseUrl}/ui/sessions?token=${TOKEN}`)
-        expect(page.url()).toBe(`${server.baseUrl}/ui/sessions`)
+        await page.goto(`${server.baseUrl}/ui/sessions`)
+        await page.locator('input[name=token]').fill(TOKEN)
+        await page.getByRole('button', { name: 'Sign in' }).click()
+        await page.waitForURL(`${server.baseUrl}/ui/sessions`)
         const rows = page.locator('tr.session')
         expect(await rows.count()).toBe(2)
         await page.getByRole('link', { name: HOSTILE_NAME }).click()
