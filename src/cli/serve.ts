@@ -79,6 +79,19 @@ export async function startSidecar(
   config: ServeConfig,
   logger: Logger = createLogger(config.logLevel),
 ): Promise<RunningSidecar> {
+  // The shipped Envoy configs strip client-sent copies of the default names only.
+  const identityHeaders = [
+    ['SESSIONTAP_ORG_HEADER', config.orgHeader, SERVE_OPTIONS.orgHeader.defaultText],
+    ['SESSIONTAP_SUBJECT_HEADER', config.subjectHeader, SERVE_OPTIONS.subjectHeader.defaultText],
+  ] as const
+  for (const [option, header, usual] of identityHeaders) {
+    if (header !== usual) {
+      logger.warn('trusted identity header renamed: make Envoy remove client-sent copies of it', {
+        option,
+        header,
+      })
+    }
+  }
   const registry = createRegistry()
   const metrics = createExtProcMetrics(registry)
   const buildOptions = {
@@ -93,6 +106,8 @@ export async function startSidecar(
     prices: loadPriceTable(config.pricesFile),
     storeContent: config.storeContent,
     storeRaw: config.storeRaw,
+    redact: config.redact,
+    redactPatterns: config.redactPatterns,
     providerHosts: config.providerHosts,
   }
   // Loop detections the recorder's commits report flag their sessions for the request gate.

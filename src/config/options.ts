@@ -7,6 +7,7 @@ import { apiTokensSchema } from '../http/tokens.js'
 import { LOG_LEVELS } from '../log.js'
 import { providerHostsSchema } from '../providers/hosts.js'
 import { DEFAULT_ENVELOPE_OPTIONS, headerNameSchema, type MetadataPath } from '../session/envelope-options.js'
+import { invalidPattern, type RedactionPattern } from '../session/redaction.js'
 
 const bool = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
@@ -24,6 +25,32 @@ const metadataPath = z
     const at = s.indexOf(':')
     return { namespace: s.slice(0, at), path: s.slice(at + 1).split('.') }
   })
+
+/** `{"kind": "regex", ...}` as text, each regex compiled to check it; kinds are word characters. */
+const redactPatternsSchema = z.string().transform((text, ctx): RedactionPattern[] => {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'not JSON: expected {"kind": "regular expression", ...}' })
+    return z.NEVER
+  }
+  const shape = z.record(z.string().regex(/^\w{1,64}$/), z.string().min(1)).safeParse(parsed)
+  if (!shape.success) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected {"kind": "regular expression", ...} with word-character kinds',
+    })
+    return z.NEVER
+  }
+  const patterns = Object.entries(shape.data).map(([kind, source]) => ({ kind, source }))
+  const invalid = invalidPattern(patterns)
+  if (invalid) {
+    ctx.addIssue({ code: 'custom', message: invalid })
+    return z.NEVER
+  }
+  return patterns
+})
 
 export interface OptionSpec {
   env: string
@@ -207,6 +234,19 @@ export const SERVE_OPTIONS = {
     help: "also store each turn's original request and response bodies (decoded, compressed) for the raw view; off when store-content is false",
     schema: bool.default(true),
     defaultText: 'true',
+  },
+  redact: {
+    env: 'SESSIONTAP_REDACT',
+    flag: '--redact',
+    help: 'replace credentials found in content and raw bodies (API keys, AWS and GitHub tokens, JWTs, private keys) by [REDACTED:<kind>] before hashing and storing',
+    schema: bool.default(true),
+    defaultText: 'true',
+  },
+  redactPatterns: {
+    env: 'SESSIONTAP_REDACT_PATTERNS',
+    flag: '--redact-patterns',
+    help: 'more patterns to redact, a JSON object of kind → regular expression, e.g. {"acme_key":"ACME-[0-9]{8}"}',
+    schema: redactPatternsSchema.default([]),
   },
   apiTokens: {
     env: 'SESSIONTAP_API_TOKENS',

@@ -63,6 +63,11 @@ export function createRecorderMetrics(registry: Registry) {
       labelNames: ['rejection'],
       registers,
     }),
+    redactions: new Counter({
+      name: 'sessiontap_redactions_total',
+      help: 'Credentials replaced by [REDACTED:<kind>] in turn content (and in the raw bodies) before anything was stored',
+      registers,
+    }),
     turnsBuilt: new Counter({
       name: 'sessiontap_recorder_turns_built_total',
       help: 'Exchanges built into turns',

@@ -175,6 +175,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
       return
     }
     metrics.turnsBuilt.inc()
+    if (result.redacted > 0) metrics.redactions.inc(result.redacted)
     for (const rejection of result.rejected) metrics.envelopeRejected.labels(rejection).inc()
     if (result.notes.length > 0 || result.rejected.length > 0) {
       logger.debug('turn built with notes', { requestId, notes: result.notes, rejected: result.rejected })

@@ -12,6 +12,12 @@ import { detectApi, parseRequest, parseResponse } from '../providers/index.js'
 import { buildChain } from '../session/chain.js'
 import { resolveEnvelope } from '../session/envelope.js'
 import type { EnvelopeOptions } from '../session/envelope-options.js'
+import {
+  compileRedaction,
+  type Redaction,
+  type RedactionPattern,
+  type Redactor,
+} from '../session/redaction.js'
 import { subagentSpawns, taskPromptHash } from '../session/subagent.js'
 import type { ChainNode, RawBodies, Turn } from '../session/turn.js'
 import { compressRawBody, RAW_BODY_ENCODING } from '../store/raw-body-codec.js'
@@ -41,6 +47,29 @@ export interface TurnBuildOptions {
   providerHosts?: ProviderHosts
   /** Output cap of body decoding (compression bombs); decodeBody's default when absent. */
   maxDecodedBytes?: number
+  /** False stores credentials found in content as they are (absent: redacted). */
+  redact?: boolean
+  /** Patterns redacted besides the built-in ones (SESSIONTAP_REDACT_PATTERNS). */
+  redactPatterns?: readonly RedactionPattern[]
+}
+
+/** Compiled once per options object (a worker keeps its own), not once per turn. */
+const redactions = new WeakMap<TurnBuildOptions, Redaction>()
+function redactionFor(options: TurnBuildOptions): Redaction {
+  let redaction = redactions.get(options)
+  if (!redaction) {
+    redaction = compileRedaction(options.redactPatterns)
+    redactions.set(options, redaction)
+  }
+  return redaction
+}
+
+/** The same bytes when nothing matched (no re-encoding), else the redacted text. */
+function redactBytes(bytes: Buffer, redactor: Redactor | null): Buffer {
+  if (!redactor) return bytes
+  const text = bytes.toString('utf8')
+  const redacted = redactor.text(text)
+  return redacted === text ? bytes : Buffer.from(redacted)
 }
 
 const nullIfEmpty = <T>(items: T[]): T[] | null => (items.length === 0 ? null : items)
@@ -53,6 +82,8 @@ export type TurnBuildResult =
       notes: string[]
       /** Envelope values refused as `<source>:<reason>` (bad ids, spoofed org, oversized headers); counted. */
       rejected: string[]
+      /** Credentials replaced in the turn's content (and so in its raw bodies too); counted. */
+      redacted: number
     }
   | { ok: false; reason: BuildDropReason; detail?: string }
 
@@ -100,20 +131,39 @@ export function buildTurn(exchange: Exchange, options: TurnBuildOptions): TurnBu
     }
     notes.push(`response decode: ${responseBytes.error}`)
   }
-  const parsed = parseResponse({
+  const unredacted = parseResponse({
     api: detection.api,
     status: response.status,
     contentType: response.headers['content-type'],
     body: responseBytes.bytes,
     request: parsedRequest.value,
   })
+  // Secrets go before anything is hashed or kept, so every copy of a conversation redacts alike.
+  const redactor = options.redact === false ? null : redactionFor(options).redactor()
+  // The raw bodies hold the same secrets again: redacted too, not counted twice.
+  const rawRedactor = options.redact === false ? null : redactionFor(options).redactor()
+  const parsedReq = redactor
+    ? {
+        ...parsedRequest.value,
+        system: redactor.deep(parsedRequest.value.system),
+        messages: redactor.deep(parsedRequest.value.messages),
+      }
+    : parsedRequest.value
+  const parsed = redactor
+    ? {
+        ...unredacted,
+        message: redactor.deep(unredacted.message),
+        alternatives: redactor.deep(unredacted.alternatives),
+        error: redactor.deep(unredacted.error),
+      }
+    : unredacted
 
-  const chain = buildChain(parsedRequest.value, parsed)
+  const chain = buildChain(parsedReq, parsed)
   const { envelope, rejected } = resolveEnvelope(
     {
       headers: request.headers,
       metadata: exchange.metadata,
-      hints: parsedRequest.value.hints,
+      hints: parsedReq.hints,
       conversationHash: chain.conversationHash,
       requestId: exchange.requestId,
     },
@@ -149,20 +199,20 @@ export function buildTurn(exchange: Exchange, options: TurnBuildOptions): TurnBu
     providerResponseId: parsed.providerResponseId,
     previousResponseId: parsedRequest.value.hints.previousResponseId ?? null,
     subagentSpawns: nullIfEmpty(subagentSpawns(envelope.harnessId, parsed.message?.content ?? [])),
-    taskPromptHash: taskPromptHash(envelope.harnessId, parsedRequest.value.messages),
+    taskPromptHash: taskPromptHash(envelope.harnessId, parsedReq.messages),
     errorType: parsed.error?.type ?? null,
     errorMessage: parsed.error?.message ?? null,
-    loopHash: loopHash(parsedRequest.value),
+    loopHash: loopHash(parsedReq),
     rawBodies:
       options.storeContent && (options.storeRaw ?? true)
         ? rawBodiesOf(
-            { bytes: requestBytes.bytes, whole: request.body.complete },
+            { bytes: redactBytes(requestBytes.bytes, rawRedactor), whole: request.body.complete },
             {
-              bytes: responseBytes.bytes,
+              bytes: redactBytes(responseBytes.bytes, rawRedactor),
               whole: response.body.complete && responseBytes.error === undefined,
             },
           )
         : null,
   }
-  return { ok: true, turn, notes, rejected }
+  return { ok: true, turn, notes, rejected, redacted: redactor?.count ?? 0 }
 }

@@ -45,6 +45,27 @@ describe('configuration', () => {
     })
   })
 
+  it('redacts by default and takes extra patterns as a JSON object, refusing one that does not compile', () => {
+    expect(loadServeConfig(new Map(), {})).toMatchObject({ redact: true, redactPatterns: [] })
+    expect(
+      loadServeConfig(new Map(), { SESSIONTAP_REDACT_PATTERNS: '{"acme_key":"ACME-[0-9]{8}"}' }),
+    ).toMatchObject({
+      redactPatterns: [{ kind: 'acme_key', source: 'ACME-[0-9]{8}' }],
+    })
+    for (const [value, message] of [
+      ['["ACME"]', /"kind": "regular expression"/],
+      ['{"broken":"([a-z"}', /redaction pattern broken: /],
+      ['not json', /not JSON/],
+    ] as const) {
+      try {
+        loadServeConfig(new Map(), { SESSIONTAP_REDACT_PATTERNS: value })
+        expect.unreachable()
+      } catch (e) {
+        expect((e as ConfigError).problems[0]).toMatch(message)
+      }
+    }
+  })
+
   it('reports every bad value at once, one line each, naming the variable or flag', () => {
     try {
       loadServeConfig(parseCommandLine(SERVE_COMMAND, ['--writers', 'many', '--migrate=maybe']).flags, {

@@ -3,6 +3,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { run } from '../../src/cli/run.js'
 import type { RunningSidecar } from '../../src/cli/serve.js'
+import { createLogger } from '../../src/log.js'
 import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js'
 import { startTestSidecar } from './sidecar.js'
 
@@ -54,5 +55,28 @@ describe('SESSIONTAP_STORE_CONTENT=false: hashes, usage and metadata only', () =
     } finally {
       await client.end()
     }
+  })
+})
+
+describe('a renamed trusted identity header', () => {
+  it('makes the sidecar warn at start that Envoy must strip client-sent copies of it', async () => {
+    const db = await startTestPostgres()
+    const lines: string[] = []
+    try {
+      const sidecar = await startTestSidecar(
+        db.url,
+        { SESSIONTAP_ORG_HEADER: 'x-my-gateway-org' },
+        createLogger('info', (line) => lines.push(line)),
+      )
+      await sidecar.stop('test')
+    } finally {
+      await db.stop()
+    }
+    const warnings = lines
+      .map((line) => JSON.parse(line))
+      .filter((entry) => entry.msg.startsWith('trusted identity'))
+    expect(warnings).toEqual([
+      expect.objectContaining({ option: 'SESSIONTAP_ORG_HEADER', header: 'x-my-gateway-org' }),
+    ])
   })
 })

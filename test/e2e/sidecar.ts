@@ -5,11 +5,12 @@ import os from 'node:os'
 import path from 'node:path'
 import { type RunningSidecar, startSidecar } from '../../src/cli/serve.js'
 import { loadServeConfig } from '../../src/config/load.js'
-import { silentLogger } from '../../src/log.js'
+import { type Logger, silentLogger } from '../../src/log.js'
 
 export async function startTestSidecar(
   databaseUrl: string,
   env: Record<string, string> = {},
+  logger: Logger = silentLogger,
 ): Promise<RunningSidecar> {
   const config = loadServeConfig(new Map(), {
     DATABASE_URL: databaseUrl,
@@ -19,5 +20,5 @@ export async function startTestSidecar(
     SESSIONTAP_PARSE_WORKERS: '1',
     ...env,
   })
-  return startSidecar(config, silentLogger)
+  return startSidecar(config, logger)
 }

@@ -7,6 +7,7 @@ import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { SERVE_OPTIONS } from '../../src/config/options.js'
+import { DEFAULT_ENVELOPE_OPTIONS } from '../../src/session/envelope-options.js'
 import { TAPES_HEADERS } from '../../src/session/tapes-headers.js'
 import { checkEnvoyConfig, EnvoySchema, type SchemaIssue } from './envoy-schema.js'
 import { NEWER_FIELDS } from './newer-fields.js'
@@ -91,11 +92,23 @@ describe('shipped Envoy configs', () => {
     const read = [
       ...Object.values(TAPES_HEADERS),
       SERVE_OPTIONS.sessionEndHeader.defaultText,
-      'x-tapes-org-id',
+      DEFAULT_ENVELOPE_OPTIONS.clientOrgHeader,
     ]
     expect(removed).toEqual(expect.arrayContaining(read))
     expect(removed.every((name) => name.startsWith('x-tapes-'))).toBe(true)
   })
+
+  it.each(CONFIGS)(
+    '%s strips client-sent copies of the trusted identity headers sessiontap reads',
+    (name) => {
+      const mutations: Doc[] = hcm(load(name)).early_header_mutation_extensions[0].typed_config.mutations
+      const removed = mutations.map((m: Doc) => m.remove)
+      // The names the sidecar trusts by default: renaming one (SESSIONTAP_ORG_HEADER) means renaming it here.
+      expect(removed).toEqual(
+        expect.arrayContaining([DEFAULT_ENVELOPE_OPTIONS.orgHeader, DEFAULT_ENVELOPE_OPTIONS.subjectHeader]),
+      )
+    },
+  )
 
   it('every LLM route disables the 15 s whole-response timeout', () => {
     const routes = hcm(load('envoy.yaml')).route_config.virtual_hosts[0].routes.filter((r: Doc) => r.route)

@@ -305,3 +305,49 @@ describe('buildTurn: raw bodies', () => {
     expect(back.response.size).toBe(turn.rawBodies!.response.size)
   })
 })
+
+describe('buildTurn redacts credentials before hashing and storing', () => {
+  const KEY = `sk-ant-api03-${'q7W8e9R0'.repeat(10)}`
+  const conversation = (turns: string[]) =>
+    Buffer.from(
+      JSON.stringify({
+        model: 'gpt-4o-mini',
+        stream: true,
+        messages: turns.map((text, i) => ({ role: i % 2 === 0 ? 'user' : 'assistant', content: text })),
+      }),
+    )
+
+  it('keeps no copy of the key in nodes or raw bodies, counts it, and chains the next turn', () => {
+    const first = buildTurn(exchange({ requestBody: body(conversation([`my key is ${KEY}`])) }), OPTIONS)
+    if (!first.ok) throw new Error(first.reason)
+    expect(first.redacted).toBe(1)
+    expect(JSON.stringify(first.turn.nodes)).not.toContain(KEY)
+    expect(JSON.stringify(first.turn.nodes)).toContain('my key is [REDACTED:anthropic_key]')
+    const raw = first.turn.rawBodies!
+    const request = decompressRawBody(raw.request.bytes, raw.encoding).toString('utf8')
+    expect(request).not.toContain(KEY)
+    expect(request).toContain('[REDACTED:anthropic_key]')
+
+    // The next call resends the message: it redacts alike, so its first node is the same node.
+    const second = built(
+      buildTurn(
+        exchange({
+          requestId: 'req-2',
+          requestBody: body(conversation([`my key is ${KEY}`, 'Hello', 'again'])),
+        }),
+        OPTIONS,
+      ),
+    )
+    expect(second.nodes[0]!.hash).toBe(first.turn.nodes[0]!.hash)
+  })
+
+  it('stores the key as sent when redaction is switched off', () => {
+    const turn = built(
+      buildTurn(exchange({ requestBody: body(conversation([`my key is ${KEY}`])) }), {
+        ...OPTIONS,
+        redact: false,
+      }),
+    )
+    expect(JSON.stringify(turn.nodes)).toContain(KEY)
+  })
+})
