@@ -36,3 +36,34 @@ function errorReplacer(_key: string, value: unknown): unknown {
 }
 
 export const silentLogger: Logger = createLogger('silent')
+
+export type RateLimitedLog = (
+  level: Exclude<LogLevel, 'silent'>,
+  key: string,
+  msg: string,
+  fields?: Record<string, unknown>,
+) => void
+
+/**
+ * Bad input must be visible without flooding the log: at most one line per key (a reason) per
+ * interval; the next line says how many were left out since the last one (the metrics count them all).
+ */
+export function createRateLimitedLog(
+  logger: Logger,
+  { intervalMs = 10_000, now = Date.now }: { intervalMs?: number; now?: () => number } = {},
+): RateLimitedLog {
+  const last = new Map<string, { at: number; suppressed: number }>()
+  return (level, key, msg, fields) => {
+    const at = now()
+    const seen = last.get(key)
+    if (seen && at - seen.at < intervalMs) {
+      seen.suppressed++
+      return
+    }
+    logger[level](msg, {
+      ...fields,
+      ...(seen && seen.suppressed > 0 ? { suppressedSinceLast: seen.suppressed } : {}),
+    })
+    last.set(key, { at, suppressed: 0 })
+  }
+}

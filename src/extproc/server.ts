@@ -4,7 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js'
 import type { ExchangeConsumer } from '../exchange.js'
-import type { Logger } from '../log.js'
+import { createRateLimitedLog, type Logger } from '../log.js'
 import type { ProcessingRequest, ProcessingResponse } from './messages.js'
 import type { ExtProcMetrics } from './metrics.js'
 import { loadProtos, MAX_GRPC_MESSAGE_BYTES } from './proto.js'
@@ -36,12 +36,13 @@ export async function startExtProcServer(
   })
   let active = 0
   let health: HealthStatus = 'SERVING'
+  const badInput = createRateLimitedLog(deps.logger)
   const watchers = new Set<grpc.ServerWritableStream<unknown, { status: HealthStatus }>>()
 
   server.addService(protos.extProc.service, {
     Process: (call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>) => {
       active++
-      handleProcessStream(call, { ...deps, options }, () => {
+      handleProcessStream(call, { ...deps, badInput, options }, () => {
         active--
       })
     },

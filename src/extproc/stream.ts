@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks'
 import type * as grpc from '@grpc/grpc-js'
 import type { ExchangeConsumer, ExchangeEnding, LocalReply, RequestGate } from '../exchange.js'
-import type { Logger } from '../log.js'
+import type { Logger, RateLimitedLog } from '../log.js'
 import { type Direction, ExchangeCapture } from './capture.js'
 import type { BodySendMode, ProcessingRequest, ProcessingResponse, RequestKind } from './messages.js'
 import { REQUEST_KINDS } from './messages.js'
@@ -26,6 +26,8 @@ export interface StreamDeps {
   consumer: ExchangeConsumer
   metrics: ExtProcMetrics
   logger: Logger
+  /** Rejected or malformed input, logged at most once per reason per interval. */
+  badInput: RateLimitedLog
   options: StreamOptions
 }
 
@@ -71,7 +73,16 @@ export function handleProcessStream(call: Call, deps: StreamDeps, onClosed: () =
   const { metrics, logger, options } = deps
   const capture = new ExchangeCapture(options.captureMaxBytes, epochNow, (reason) => {
     metrics.exchangesDropped.labels(reason).inc()
-    logger.debug('exchange capture stopped', { reason, requestId: capture.requestHeaders?.['x-request-id'] })
+    const fields = { reason, requestId: capture.requestHeaders?.['x-request-id'] }
+    // A local reply is the gate's own decision; anything else is bad input or too much of it.
+    if (reason === 'gated') logger.debug('exchange capture stopped', fields)
+    else
+      deps.badInput(
+        reason === 'over_budget' ? 'info' : 'warn',
+        `capture:${reason}`,
+        'exchange not recorded',
+        fields,
+      )
   })
   const bodyModes: Partial<Record<Direction, BodySendMode>> = {}
   let finished = false
@@ -229,7 +240,7 @@ export function handleProcessStream(call: Call, deps: StreamDeps, onClosed: () =
   })
   call.on('cancelled', () => finish(endingNow()))
   call.on('error', (err) => {
-    logger.debug('ext_proc stream error', { err })
+    deps.badInput('info', 'stream_error', 'ext_proc stream error', { err })
     finish(endingNow())
   })
 }

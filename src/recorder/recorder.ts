@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Registry } from 'prom-client'
 import type { Exchange, ExchangeConsumer } from '../exchange.js'
 import { LIMITS } from '../limits.js'
-import type { Logger } from '../log.js'
+import { createRateLimitedLog, type Logger } from '../log.js'
 import type { Turn } from '../session/turn.js'
 import type { IngestResult, Store } from '../store/index.js'
 import { DROP_REASONS, type DropReason, loggableDetail } from './drop-reasons.js'
@@ -79,9 +79,13 @@ export function createRecorder(deps: RecorderDeps): Recorder {
   const metrics = createRecorderMetrics(deps.registry)
   // Every reason shows as 0 from the start, so a rate over it needs no first drop.
   for (const reason of DROP_REASONS) metrics.dropped.inc({ reason }, 0)
+  const badInput = createRateLimitedLog(logger)
   const drop = (reason: DropReason, requestId: string | undefined, detail?: string) => {
     metrics.dropped.inc({ reason })
-    logger.debug('exchange dropped', { requestId, reason, detail: loggableDetail(reason, detail) })
+    const fields = { requestId, reason, detail: loggableDetail(reason, detail) }
+    // Traffic that is not an LLM call is normal; every other drop is worth a (rate-limited) line.
+    if (reason === 'not_llm_api') logger.debug('exchange dropped', fields)
+    else badInput('warn', reason, 'exchange dropped', fields)
   }
   const pool = createParsePool({
     size: deps.parseWorkers,
