@@ -1,14 +1,20 @@
 /**
- * The in-memory set of sessions flagged as looping, keyed by harness id and harness session id: what
- * the request gate looks up on the reply path. Bounded: the oldest flags go first when it is full.
+ * The in-memory set of sessions flagged as looping, keyed by org, harness id and harness session id:
+ * what the request gate looks up on the reply path. The org is part of the key, so one org's looping
+ * session never gates another org's session of the same id. Bounded: the oldest flags go first.
  */
 import type { SessionKey } from '../session/turn.js'
 
+/** A session as the gate knows it: its org and its natural key. */
+export interface FlaggedKey extends SessionKey {
+  orgId: string
+}
+
 export const DEFAULT_FLAGGED_CAPACITY = 10_000
 
-/** One string per key; neither part can hold a newline (both are validated identifiers). */
-function keyOf(key: SessionKey): string {
-  return `${key.harnessId}\n${key.harnessSessionId}`
+/** One string per key; no part can hold a newline (a UUID and two validated identifiers). */
+function keyOf(key: FlaggedKey): string {
+  return `${key.orgId}\n${key.harnessId}\n${key.harnessSessionId}`
 }
 
 export class FlaggedSessions {
@@ -21,7 +27,7 @@ export class FlaggedSessions {
     return this.keys.size
   }
 
-  add(key: SessionKey): void {
+  add(key: FlaggedKey): void {
     const k = keyOf(key)
     this.keys.delete(k)
     this.keys.set(k, true)
@@ -31,7 +37,7 @@ export class FlaggedSessions {
     }
   }
 
-  has(key: SessionKey): boolean {
+  has(key: FlaggedKey): boolean {
     return this.keys.has(keyOf(key))
   }
 }

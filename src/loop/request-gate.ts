@@ -6,8 +6,7 @@
 import type { HeaderMap, LocalReply } from '../exchange.js'
 import { resolveEnvelope } from '../session/envelope.js'
 import type { EnvelopeOptions } from '../session/envelope-options.js'
-import type { SessionKey } from '../session/turn.js'
-import type { FlaggedSessions } from './flagged-sessions.js'
+import type { FlaggedKey, FlaggedSessions } from './flagged-sessions.js'
 
 export const LOOP_REPLY: LocalReply = {
   status: 429,
@@ -25,14 +24,14 @@ export const LOOP_REPLY: LocalReply = {
  * The session a request belongs to as far as its headers tell, resolved by the same envelope rules
  * as its turn; null when only the body or the chain could name it (synthetic ids, body hints).
  */
-export function sessionKeyFromHeaders(headers: HeaderMap, options: EnvelopeOptions): SessionKey | null {
+export function sessionKeyFromHeaders(headers: HeaderMap, options: EnvelopeOptions): FlaggedKey | null {
   const { envelope } = resolveEnvelope(
     { headers, metadata: {}, hints: {}, conversationHash: null, requestId: '' },
     options,
   )
   return envelope.sessionSource === 'synthetic'
     ? null
-    : { harnessId: envelope.harnessId, harnessSessionId: envelope.harnessSessionId }
+    : { orgId: envelope.orgId, harnessId: envelope.harnessId, harnessSessionId: envelope.harnessSessionId }
 }
 
 export function createLoopGate(

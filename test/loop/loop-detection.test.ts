@@ -10,6 +10,7 @@ import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FlaggedSessions } from '../../src/loop/flagged-sessions.js'
 import { createLoopMetrics, loopCommitHook } from '../../src/loop/loop-watch.js'
+import { NIL_ORG } from '../../src/session/turn.js'
 import type { Store } from '../../src/store/index.js'
 import { recentlyFlaggedSessions } from '../../src/store/loop-flags.js'
 import { getSession } from '../../src/store/read/index.js'
@@ -117,22 +118,25 @@ describe('loop detection', () => {
     await commitRun(store, ['A', 'A', 'A', 'A', 'A'], orgId, hook)
     const metric = await registry.getSingleMetricAsString('sessiontap_loop_detections_total')
     expect(metric).toMatch(/sessiontap_loop_detections_total 1$/m)
-    const key = { harnessId: 'claude-code', harnessSessionId: `s-${orgId}` }
+    const key = { orgId, harnessId: 'claude-code', harnessSessionId: `s-${orgId}` }
     expect(flagged.has(key)).toBe(true)
+    // The same session id in another org is another session: not gated.
+    expect(flagged.has({ ...key, orgId: randomUUID() })).toBe(false)
 
     const reloaded = new FlaggedSessions()
     const keys = await recentlyFlaggedSessions(store.driver, reloaded.capacity)
     expect(keys.length).toBeGreaterThanOrEqual(1)
     for (const k of keys) reloaded.add(k)
     expect(reloaded.has(key)).toBe(true)
-    expect(reloaded.has({ harnessId: 'claude-code', harnessSessionId: 'never-looped' })).toBe(false)
+    expect(reloaded.has({ orgId, harnessId: 'claude-code', harnessSessionId: 'never-looped' })).toBe(false)
+    expect(reloaded.has({ ...key, orgId: randomUUID() })).toBe(false)
   })
 })
 
 describe('FlaggedSessions', () => {
   it('keeps at most its capacity, forgetting the oldest flag first', () => {
     const flagged = new FlaggedSessions(2)
-    const key = (id: string) => ({ harnessId: 'h', harnessSessionId: id })
+    const key = (id: string) => ({ orgId: NIL_ORG, harnessId: 'h', harnessSessionId: id })
     flagged.add(key('1'))
     flagged.add(key('2'))
     flagged.add(key('1')) // refreshed: now the youngest

@@ -17,6 +17,7 @@ import { silentLogger } from '../../src/log.js'
 import { FlaggedSessions } from '../../src/loop/flagged-sessions.js'
 import { createLoopGate, sessionKeyFromHeaders } from '../../src/loop/request-gate.js'
 import { DEFAULT_ENVELOPE_OPTIONS } from '../../src/session/index.js'
+import { NIL_ORG } from '../../src/session/turn.js'
 import { startTestServer, type TestServer } from '../helpers/extproc.js'
 
 const ANTHROPIC_RESPONSE = Buffer.from(
@@ -67,6 +68,16 @@ describe('sessionKeyFromHeaders', () => {
   it('names the session as its turn will be named, and nothing when only the body could', () => {
     const headers = { 'user-agent': 'claude-cli/2.0.14', 'x-claude-code-session-id': 'abc' }
     expect(sessionKeyFromHeaders(headers, DEFAULT_ENVELOPE_OPTIONS)).toEqual({
+      orgId: NIL_ORG,
+      harnessId: 'claude',
+      harnessSessionId: 'abc',
+    })
+    // The trusted org is part of the key: the same session id in another org is another session.
+    const org = '0192f0c4-6a3b-7c1d-8e2f-3a4b5c6d7e8f'
+    expect(
+      sessionKeyFromHeaders({ ...headers, 'x-paper-auth-org-id': org }, DEFAULT_ENVELOPE_OPTIONS),
+    ).toEqual({
+      orgId: org,
       harnessId: 'claude',
       harnessSessionId: 'abc',
     })
@@ -75,7 +86,7 @@ describe('sessionKeyFromHeaders', () => {
         { 'x-tapes-harness-id': 'goose', 'x-tapes-harness-session-id': 's1' },
         DEFAULT_ENVELOPE_OPTIONS,
       ),
-    ).toEqual({ harnessId: 'goose', harnessSessionId: 's1' })
+    ).toEqual({ orgId: NIL_ORG, harnessId: 'goose', harnessSessionId: 's1' })
     expect(sessionKeyFromHeaders({ 'content-type': 'application/json' }, DEFAULT_ENVELOPE_OPTIONS)).toBeNull()
   })
 })
@@ -84,7 +95,7 @@ describe('the loop gate in the ext_proc server', () => {
   let t: TestServer
   const flagged = new FlaggedSessions()
   beforeAll(async () => {
-    flagged.add({ harnessId: 'claude', harnessSessionId: 'looping' })
+    flagged.add({ orgId: NIL_ORG, harnessId: 'claude', harnessSessionId: 'looping' })
     t = await startTestServer({ requestGate: createLoopGate(flagged, DEFAULT_ENVELOPE_OPTIONS) })
   })
   afterAll(() => t.close())
