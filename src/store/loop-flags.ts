@@ -10,11 +10,9 @@ export async function recentlyFlaggedSessions(db: SqlSession, limit: number): Pr
      ORDER BY loop_detected_at DESC LIMIT $1`,
     [limit],
   )
-  return rows
-    .reverse()
-    .map((row) => ({
-      orgId: row.org_id,
-      harnessId: row.harness_id,
-      harnessSessionId: row.harness_session_id,
-    }))
+  return rows.reverse().map((row) => ({
+    orgId: row.org_id,
+    harnessId: row.harness_id,
+    harnessSessionId: row.harness_session_id,
+  }))
 }
