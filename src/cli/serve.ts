@@ -100,6 +100,7 @@ export async function startSidecar(
       subjectHeader: config.subjectHeader,
       orgMetadata: config.orgMetadata,
       subjectMetadata: config.subjectMetadata,
+      identityHeaders: config.identityHeaders,
       allowClientOrg: config.allowClientOrg,
       sessionEndHeader: config.sessionEndHeader,
     }),

@@ -195,6 +195,13 @@ export const SERVE_OPTIONS = {
     help: 'subject from Envoy dynamic metadata, namespace:field.path',
     schema: metadataPath.optional(),
   },
+  identityHeaders: {
+    env: 'SESSIONTAP_IDENTITY_HEADERS',
+    flag: '--identity-headers',
+    help: 'take the org and subject from the trusted headers too; false: only from Envoy metadata (SESSIONTAP_ORG_METADATA), the headers ignored',
+    schema: bool.default(ENVELOPE.identityHeaders),
+    defaultText: String(ENVELOPE.identityHeaders),
+  },
   allowClientOrg: {
     env: 'SESSIONTAP_ALLOW_CLIENT_ORG',
     flag: '--allow-client-org',

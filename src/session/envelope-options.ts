@@ -24,6 +24,8 @@ export const envelopeOptionsSchema = z.strictObject({
   /** Verified claims in Envoy metadata (e.g. jwt_authn's payload_in_metadata); win over the headers. */
   orgMetadata: metadataPath.optional(),
   subjectMetadata: metadataPath.optional(),
+  /** False: the org and subject come from the metadata only; the two headers are ignored (and reported). */
+  identityHeaders: z.boolean().default(true),
   /** Lets the client's own org header choose the org when no trusted org is present. Off: spoofable. */
   allowClientOrg: z.boolean().default(false),
   clientOrgHeader: headerNameSchema.default('x-tapes-org-id'),

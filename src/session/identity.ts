@@ -28,13 +28,18 @@ function candidates(
   metadata: EnvoyMetadata,
   path: MetadataPath | undefined,
   header: string,
+  trustHeader: boolean,
+  rejected: string[],
 ): Candidate[] {
   const found: Candidate[] = []
   if (path) {
     const value = lookup(metadata, path)
     if (value !== undefined) found.push({ source: `metadata:${path.namespace}`, value })
   }
-  if (headers[header] !== undefined) found.push({ source: `header:${header}`, value: headers[header] })
+  if (headers[header] !== undefined) {
+    if (trustHeader) found.push({ source: `header:${header}`, value: headers[header] })
+    else rejected.push(rejection(`header:${header}`, 'header_not_trusted'))
+  }
   return found
 }
 
@@ -60,7 +65,8 @@ export function resolveIdentity(
   options: EnvelopeOptions,
   rejected: string[],
 ): { orgId: string; authSubject: string | null } {
-  const orgSources = candidates(headers, metadata, options.orgMetadata, options.orgHeader)
+  const trust = options.identityHeaders
+  const orgSources = candidates(headers, metadata, options.orgMetadata, options.orgHeader, trust, rejected)
   const clientOrg = headers[options.clientOrgHeader]
   if (clientOrg !== undefined) {
     if (options.allowClientOrg)
@@ -68,6 +74,13 @@ export function resolveIdentity(
     else rejected.push(rejection(`header:${options.clientOrgHeader}`, 'client_org_not_allowed'))
   }
   const orgId = firstValid(orgSources, checkOrg, rejected) ?? NIL_ORG
-  const subjectSources = candidates(headers, metadata, options.subjectMetadata, options.subjectHeader)
+  const subjectSources = candidates(
+    headers,
+    metadata,
+    options.subjectMetadata,
+    options.subjectHeader,
+    trust,
+    rejected,
+  )
   return { orgId, authSubject: firstValid(subjectSources, checkSubject, rejected) }
 }

@@ -269,6 +269,20 @@ describe('resolveEnvelope: identity', () => {
     expect(rejected).toEqual(['metadata:jwt:not_a_string'])
   })
 
+  it('with identityHeaders off, takes the org only from metadata: a header never falls back in', () => {
+    const options = { orgMetadata: { namespace: 'jwt', path: ['org'] }, identityHeaders: false }
+    const spoofed = { 'x-paper-auth-org-id': ORG, 'x-paper-auth-subject': 'someone' }
+    const none = resolve(spoofed, { options })
+    expect(none.envelope.orgId).toBe(NIL_ORG)
+    expect(none.envelope.authSubject).toBeNull()
+    expect(none.rejected).toEqual([
+      'header:x-paper-auth-org-id:header_not_trusted',
+      'header:x-paper-auth-subject:header_not_trusted',
+    ])
+    const other = '0190c7a2-0000-7000-8000-000000000000'
+    expect(resolve(spoofed, { options, metadata: { jwt: { org: other } } }).envelope.orgId).toBe(other)
+  })
+
   it('honours renamed trusted headers and ignores the defaults then', () => {
     const options = { orgHeader: 'X-Gateway-Org', subjectHeader: 'x-gateway-sub' }
     const { envelope } = resolve(
@@ -291,6 +305,7 @@ describe('envelope options', () => {
     expect(DEFAULT_ENVELOPE_OPTIONS).toEqual({
       orgHeader: 'x-paper-auth-org-id',
       subjectHeader: 'x-paper-auth-subject',
+      identityHeaders: true,
       allowClientOrg: false,
       clientOrgHeader: 'x-tapes-org-id',
       sessionEndHeader: 'x-tapes-session-end',
