@@ -3,14 +3,15 @@
  * ext_proc gRPC server and the admin HTTP server, and shuts down gracefully on SIGTERM/SIGINT.
  */
 
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { startAdminServer } from '../admin/http.js'
 import { createRegistry } from '../admin/registry.js'
 import { createReadApiRoute } from '../api/routes.js'
-import { loadOptions, type ServeConfig } from '../config/load.js'
+import { ConfigError, loadOptions, type ServeConfig } from '../config/load.js'
 import { SERVE_OPTIONS } from '../config/options.js'
 import { createExtProcMetrics } from '../extproc/metrics.js'
-import { startExtProcServer } from '../extproc/server.js'
+import { type ExtProcTls, startExtProcServer } from '../extproc/server.js'
 import { createLogger, type Logger } from '../log.js'
 import { FlaggedSessions } from '../loop/flagged-sessions.js'
 import { createLoopMetrics, loopCommitHook } from '../loop/loop-watch.js'
@@ -75,10 +76,35 @@ export function storeOptions(
   }
 }
 
+/** The ext_proc TLS files, read at start; a half-given pair or an unreadable file is a config error. */
+export function extProcTls(config: ServeConfig): ExtProcTls | undefined {
+  const { grpcTlsCert: cert, grpcTlsKey: key, grpcTlsClientCa: clientCa } = config
+  if (cert === undefined && key === undefined && clientCa === undefined) return undefined
+  if (cert === undefined || key === undefined) {
+    throw new ConfigError([
+      'SESSIONTAP_GRPC_TLS_CERT and SESSIONTAP_GRPC_TLS_KEY go together (and the client CA needs both)',
+    ])
+  }
+  const read = (file: string, what: string): Buffer => {
+    try {
+      return readFileSync(file)
+    } catch (err) {
+      throw new ConfigError([`cannot read the ext_proc TLS ${what} ${file}: ${(err as Error).message}`])
+    }
+  }
+  return {
+    cert: read(cert, 'certificate'),
+    key: read(key, 'key'),
+    ...(clientCa === undefined ? {} : { clientCa: read(clientCa, 'client CA') }),
+  }
+}
+
 export async function startSidecar(
   config: ServeConfig,
   logger: Logger = createLogger(config.logLevel),
 ): Promise<RunningSidecar> {
+  // Read before anything starts, so a bad file stops the start with nothing to undo.
+  const tls = extProcTls(config)
   // The shipped Envoy configs strip client-sent copies of the default names only.
   const identityHeaders = [
     ['SESSIONTAP_ORG_HEADER', config.orgHeader, SERVE_OPTIONS.orgHeader.defaultText],
@@ -142,6 +168,7 @@ export async function startSidecar(
   const extproc = await startExtProcServer(
     {
       address: config.grpcAddress,
+      tls,
       captureMaxBytes: config.captureMaxBytes,
       stripHeaderPrefix: config.stripEnvelopeHeaders ? 'x-tapes-' : undefined,
       requestGate: config.loopBlock ? createLoopGate(flagged, buildOptions.envelope) : undefined,

@@ -71,6 +71,24 @@ export const SERVE_OPTIONS = {
     schema: address.default('127.0.0.1:50051'),
     defaultText: '127.0.0.1:50051',
   },
+  grpcTlsCert: {
+    env: 'SESSIONTAP_GRPC_TLS_CERT',
+    flag: '--grpc-tls-cert',
+    help: 'PEM certificate chain file: serve ext_proc over TLS instead of h2c (with --grpc-tls-key)',
+    schema: z.string().min(1).optional(),
+  },
+  grpcTlsKey: {
+    env: 'SESSIONTAP_GRPC_TLS_KEY',
+    flag: '--grpc-tls-key',
+    help: 'PEM private key file of that certificate',
+    schema: z.string().min(1).optional(),
+  },
+  grpcTlsClientCa: {
+    env: 'SESSIONTAP_GRPC_TLS_CLIENT_CA',
+    flag: '--grpc-tls-client-ca',
+    help: 'PEM CA file: require client certificates it signed (mTLS; e.g. Envoy in another pod)',
+    schema: z.string().min(1).optional(),
+  },
   httpAddress: {
     env: 'SESSIONTAP_HTTP_ADDRESS',
     flag: '--http-address',

@@ -10,9 +10,27 @@ import type { ExtProcMetrics } from './metrics.js'
 import { loadProtos, MAX_GRPC_MESSAGE_BYTES } from './proto.js'
 import { handleProcessStream, type StreamOptions } from './stream.js'
 
+/** PEM bytes of the server's certificate chain and key; with `clientCa`, clients must present a certificate it signed (mTLS). */
+export interface ExtProcTls {
+  cert: Buffer
+  key: Buffer
+  clientCa?: Buffer
+}
+
 export interface ExtProcServerOptions extends StreamOptions {
   /** host:port; port 0 picks a free one. */
   address: string
+  /** Absent: h2c (plaintext), for Envoy on the same host or pod. */
+  tls?: ExtProcTls
+}
+
+function serverCredentials(tls: ExtProcTls | undefined): grpc.ServerCredentials {
+  if (!tls) return grpc.ServerCredentials.createInsecure()
+  return grpc.ServerCredentials.createSsl(
+    tls.clientCa ?? null,
+    [{ private_key: tls.key, cert_chain: tls.cert }],
+    tls.clientCa !== undefined,
+  )
 }
 
 export interface ExtProcServer {
@@ -58,13 +76,16 @@ export async function startExtProcServer(
   })
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(options.address, grpc.ServerCredentials.createInsecure(), (err, p) =>
+    server.bindAsync(options.address, serverCredentials(options.tls), (err, p) =>
       err ? reject(new Error(`cannot listen on ${options.address}: ${err.message}`)) : resolve(p),
     )
   })
   const host = options.address.slice(0, options.address.lastIndexOf(':'))
   const address = `${host}:${port}`
-  deps.logger.info('ext_proc server listening', { address })
+  deps.logger.info('ext_proc server listening', {
+    address,
+    transport: options.tls ? (options.tls.clientCa ? 'mtls' : 'tls') : 'h2c',
+  })
 
   return {
     address,
