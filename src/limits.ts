@@ -26,6 +26,10 @@ export const LIMITS = {
    * never the process. Four times the largest decoded body leaves room for its JSON.
    */
   parseWorkerHeapMb: 1024,
+  /** Bytes the crash journal may hold; past it exchanges are recorded without a journal entry (counted). */
+  journalBytes: 1024 * MiB,
+  /** A journal segment file is closed past this size, and removed once every entry in it is settled. */
+  journalSegmentBytes: 64 * MiB,
   /** Decoded bytes of each body kept for the raw view; beyond it the stored body is cut and flagged. */
   rawBodyBytes: 8 * MiB,
 } as const

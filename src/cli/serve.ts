@@ -162,6 +162,7 @@ export async function startSidecar(
     logger,
     registry: registry,
     onCommitted: loopCommitHook(flagged, createLoopMetrics(registry)),
+    journalSyncMs: config.journalSyncMs,
   })
   await recorder.start()
 

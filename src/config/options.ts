@@ -246,6 +246,13 @@ export const SERVE_OPTIONS = {
     help: 'provider names for more hosts, comma list of host=name or host:port=name (llm.internal=vllm,localhost:1234=lmstudio); wins over the built-in hosts',
     schema: providerHostsSchema.default({}),
   },
+  journalSyncMs: {
+    env: 'SESSIONTAP_JOURNAL_SYNC_MS',
+    flag: '--journal-sync-ms',
+    help: 'crash journal: every finished exchange is fsynced under the data dir within this many ms and recorded again after a crash (SIGKILL, OOM); 0 turns it off',
+    schema: int(0).default(100),
+    defaultText: '100',
+  },
   storeContent: {
     env: 'SESSIONTAP_STORE_CONTENT',
     flag: '--store-content',

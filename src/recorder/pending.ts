@@ -46,6 +46,8 @@ export class PendingTurn {
     /** Raw body bytes of its exchange (or its spool line): what the queue's byte bound counts. */
     readonly weight: number,
     readonly batch?: ReplayBatch,
+    /** Called once the turn's fate is durable: its crash-journal entry may go. */
+    private readonly onSettled?: () => void,
   ) {
     batch?.add()
   }
@@ -60,6 +62,7 @@ export class PendingTurn {
   /** Its fate is durable (committed, spooled, dead-lettered). */
   settle(): void {
     this.batch?.settleOne()
+    this.onSettled?.()
   }
 
   /** The whole turn, content included, for the spool and dead-letter files (rare paths: decoded here). */

@@ -63,6 +63,21 @@ export function createRecorderMetrics(registry: Registry) {
       labelNames: ['rejection'],
       registers,
     }),
+    journalOverflow: new Counter({
+      name: 'sessiontap_recorder_journal_overflow_total',
+      help: 'Exchanges recorded without a crash-journal entry because the journal was full',
+      registers,
+    }),
+    journalReplayed: new Counter({
+      name: 'sessiontap_recorder_journal_replayed_total',
+      help: 'Exchanges read back from the crash journal of an earlier run and recorded again',
+      registers,
+    }),
+    journalBytes: new Gauge({
+      name: 'sessiontap_recorder_journal_bytes',
+      help: 'Bytes the crash journal holds (exchanges not yet committed, spooled or dead-lettered)',
+      registers,
+    }),
     redactions: new Counter({
       name: 'sessiontap_redactions_total',
       help: 'Credentials replaced by [REDACTED:<kind>] in turn content (and in the raw bodies) before anything was stored',

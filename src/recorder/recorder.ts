@@ -4,6 +4,7 @@
  * wait in memory goes to a local spool file (spool-writer.ts), replayed later (spool-replay.ts).
  */
 import { mkdir } from 'node:fs/promises'
+import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Registry } from 'prom-client'
 import type { Exchange, ExchangeConsumer } from '../exchange.js'
@@ -12,6 +13,7 @@ import { createRateLimitedLog, type Logger } from '../log.js'
 import type { Turn } from '../session/turn.js'
 import type { IngestResult, Store } from '../store/index.js'
 import { DROP_REASONS, type DropReason, loggableDetail } from './drop-reasons.js'
+import { Journal, type JournalEntry } from './journal.js'
 import { createParsePool } from './parse-pool.js'
 import type { ParseResult } from './parse-protocol.js'
 import { PendingTurn } from './pending.js'
@@ -25,6 +27,10 @@ import { DEFAULT_RETRY, type RetryPolicy, Writers } from './writers.js'
 export { DEFAULT_RETRY, type RetryPolicy } from './writers.js'
 
 export const DEFAULT_QUEUE_MAX_BYTES = LIMITS.queueBytes
+/** Journal entries reach the disk at most this long after their exchange ended. */
+export const DEFAULT_JOURNAL_SYNC_MS = 100
+/** Journaled exchanges of an earlier run in the parse pool at once while they are replayed. */
+const JOURNAL_REPLAY_IN_FLIGHT = 16
 /** Enough to pay BEGIN/COMMIT once for many turns, few enough that writers rarely wait on each other's sessions. */
 export const DEFAULT_COMMIT_BATCH = 16
 
@@ -55,6 +61,11 @@ export interface RecorderDeps {
    * detection) hook in here instead of wrapping the Store. A hook that throws is logged, never retried.
    */
   onCommitted?: (turn: Turn, result: IngestResult) => void
+  /**
+   * Crash journal under dataDir/journal (default on): every exchange is on disk within this many
+   * milliseconds, so a SIGKILL loses none finished earlier. 0: no journal.
+   */
+  journalSyncMs?: number
 }
 
 export interface DrainResult {
@@ -97,6 +108,21 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     deps.queueMaxBytes ?? DEFAULT_QUEUE_MAX_BYTES,
   )
   const files = new SpoolWriter({ dataDir: deps.dataDir, metrics, logger, drop })
+  const journal =
+    deps.journalSyncMs === 0
+      ? undefined
+      : new Journal(
+          {
+            dir: path.join(deps.dataDir, 'journal'),
+            syncIntervalMs: deps.journalSyncMs ?? DEFAULT_JOURNAL_SYNC_MS,
+            segmentBytes: LIMITS.journalSegmentBytes,
+            maxBytes: LIMITS.journalBytes,
+          },
+          (err) => logger.error('crash journal write failed', { err }),
+        )
+  const settleEntry = (entry: JournalEntry | null) => {
+    if (entry) journal?.settle(entry)
+  }
 
   let parsing = 0
   let stopped = false
@@ -108,6 +134,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
   const setGauges = () => {
     metrics.queueDepth.set(queue.length)
     metrics.parsePending.set(parsing)
+    if (journal) metrics.journalBytes.set(journal.bytes)
   }
 
   const replay = new SpoolReplay({
@@ -169,12 +196,15 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     writers.wake()
   }
 
-  const onBuilt = (result: ParseResult, requestId: string, weight: number) => {
+  const onBuilt = (result: ParseResult, requestId: string, weight: number, entry: JournalEntry | null) => {
     if (!result.ok) {
       drop(result.reason, requestId, result.detail)
+      // Cut off by the shutdown, not by its content: its journal entry stays for the next start.
+      if (result.reason !== 'pool_closed') settleEntry(entry)
       return
     }
     if (stopped) {
+      // Its journal entry stays: the next start records it.
       drop('shutting_down', requestId)
       return
     }
@@ -184,39 +214,71 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     if (result.notes.length > 0 || result.rejected.length > 0) {
       logger.debug('turn built with notes', { requestId, notes: result.notes, rejected: result.rejected })
     }
-    enqueue(new PendingTurn(result.turn, result.encodedNodes, weight))
+    enqueue(new PendingTurn(result.turn, result.encodedNodes, weight, undefined, () => settleEntry(entry)))
+  }
+
+  const consume = (exchange: Exchange): void => {
+    try {
+      // Journaled first, even when shutting down: what cannot be recorded now is recorded at the next start.
+      const entry = journal?.append(exchange) ?? null
+      if (stopped) {
+        drop('shutting_down', exchange.requestId)
+        return
+      }
+      if (journal?.writable && !entry) metrics.journalOverflow.inc()
+      parsing++
+      setGauges()
+      // The callbacks keep only these, not the exchange: its bodies are freed once posted to a worker.
+      const { requestId } = exchange
+      const weight = exchange.request.body.size + (exchange.response?.body.size ?? 0)
+      void pool
+        .run(exchange)
+        .then(
+          (result) => onBuilt(result, requestId, weight, entry),
+          (err) => {
+            drop('build_failed', requestId, (err as Error).message)
+            settleEntry(entry)
+          },
+        )
+        .finally(() => {
+          parsing--
+          setGauges()
+        })
+    } catch (err) {
+      drop('consume_failed', exchange.requestId, (err as Error).message)
+    }
+  }
+
+  /** Records again what the journals of earlier runs hold, a few at a time behind live traffic. */
+  const replayJournals = async (files: string[]) => {
+    for (const file of files) {
+      const { exchanges, torn } = await journal!.read(file)
+      if (torn)
+        logger.warn('crash journal ends in a torn record (a crash mid-write); the rest is replayed', { file })
+      logger.info('replaying crash journal', { file, exchanges: exchanges.length })
+      for (const exchange of exchanges) {
+        while (parsing >= JOURNAL_REPLAY_IN_FLIGHT && !stopped) await sleep(5)
+        if (stopped) return
+        metrics.journalReplayed.inc()
+        consume(exchange)
+      }
+      await journal!.forget(file)
+    }
   }
 
   return {
     consume(exchange: Exchange): void {
-      try {
-        if (stopped) {
-          drop('shutting_down', exchange.requestId)
-          return
-        }
-        parsing++
-        setGauges()
-        // The callbacks keep only these two, not the exchange: its bodies are freed once posted to a worker.
-        const { requestId } = exchange
-        const weight = exchange.request.body.size + (exchange.response?.body.size ?? 0)
-        void pool
-          .run(exchange)
-          .then(
-            (result) => onBuilt(result, requestId, weight),
-            (err) => drop('build_failed', requestId, (err as Error).message),
-          )
-          .finally(() => {
-            parsing--
-            setGauges()
-          })
-      } catch (err) {
-        drop('consume_failed', exchange.requestId, (err as Error).message)
-      }
+      consume(exchange)
     },
-
     async start(): Promise<void> {
       await mkdir(deps.dataDir, { recursive: true })
+      const leftovers = (await journal?.open()) ?? []
       replay.start()
+      if (leftovers.length > 0) {
+        void replayJournals(leftovers).catch((err) =>
+          logger.error('crash journal replay failed; the files stay for the next start', { err }),
+        )
+      }
     },
 
     drain(deadlineMs: number): Promise<DrainResult> {
@@ -243,6 +305,8 @@ export function createRecorder(deps: RecorderDeps): Recorder {
         giveUp.abort()
         await files.flush()
         await files.close()
+        // Entries of turns still unsettled (a writer stuck past the deadline) stay for the next start.
+        await journal?.close()
         const result = {
           committed: committedCount - before.committed,
           spooled: files.spooledCount - before.spooled,
