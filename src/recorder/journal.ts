@@ -46,7 +46,10 @@ function bodyHead(body: CapturedBody): BodyHead {
   return head
 }
 
-function encode(exchange: Exchange): Buffer {
+const sizeOf = (chunks: readonly Buffer[]) => chunks.reduce((n, chunk) => n + chunk.length, 0)
+
+/** A record as buffers to write: the body chunks are referenced, not copied (the reply path stays cheap). */
+function encode(exchange: Exchange): Buffer[] {
   const { request, response } = exchange
   const header = Buffer.from(
     JSON.stringify({
@@ -55,14 +58,14 @@ function encode(exchange: Exchange): Buffer {
       response: response ? { ...response, body: bodyHead(response.body) } : null,
     }),
   )
-  const req = Buffer.concat(request.body.chunks as Buffer[])
-  const res = response ? Buffer.concat(response.body.chunks as Buffer[]) : Buffer.alloc(0)
+  const req = request.body.chunks
+  const res = response?.body.chunks ?? []
   const head = Buffer.alloc(HEAD)
   MAGIC.copy(head)
   head.writeUInt32LE(header.length, 4)
-  head.writeUInt32LE(req.length, 8)
-  head.writeUInt32LE(res.length, 12)
-  return Buffer.concat([head, header, req, res])
+  head.writeUInt32LE(sizeOf(req), 8)
+  head.writeUInt32LE(sizeOf(res), 12)
+  return [head, header, ...req, ...res]
 }
 
 /** The exchanges of one segment's bytes; a torn last record (a crash mid-write) ends the list. */
@@ -139,10 +142,11 @@ export class Journal {
     const segment = this.active
     if (!segment || this.closed) return null
     const record = encode(exchange)
-    if (this.totalBytes + record.length > this.options.maxBytes) return null
-    this.pending.push(record)
-    this.totalBytes += record.length
-    segment.bytes += record.length
+    const size = sizeOf(record)
+    if (this.totalBytes + size > this.options.maxBytes) return null
+    for (const buffer of record) this.pending.push(buffer)
+    this.totalBytes += size
+    segment.bytes += size
     segment.outstanding++
     return { segment: segment.seq }
   }
