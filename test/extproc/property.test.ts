@@ -43,6 +43,14 @@ const message: fc.Arbitrary<ProcessingRequest> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({} as ProcessingRequest) },
 )
 
+/**
+ * Random message sequences per run: 10,000 in `npm test` (about 25 s here), and as many as
+ * SESSIONTAP_FUZZ_RUNS says for a long run (`npm run fuzz`: 1,000,000).
+ */
+const FUZZ_RUNS = Number(process.env.SESSIONTAP_FUZZ_RUNS ?? 10_000)
+/** Time each case may take on a slow machine, for the test's own timeout. */
+const FUZZ_TIMEOUT_MS = 60_000 + FUZZ_RUNS * 10
+
 const SPEC = {
   request: {
     method: 'POST',
@@ -61,62 +69,70 @@ describe('ext_proc server under random, truncated and malformed message sequence
   })
   afterAll(() => t.close())
 
-  it('replies to each message that has a type, in order, never to the others, and never crashes', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(message, { maxLength: 12 }), fc.boolean(), async (messages, cancel) => {
-        const raw = openRawStream(t.client)
-        for (const m of messages) raw.call.write(m)
-        if (cancel) raw.call.cancel()
-        else raw.call.end()
-        const status = await raw.status
-        if (cancel) return
-        const expected = messages.filter((m) =>
-          Object.keys(m).some(
-            (k) => k.includes('_') && !k.startsWith('observability') && !m.observability_mode,
-          ),
-        )
-        const expectedKinds = expected.map((m) => REQUEST_KINDS.find((k) => k in m))
-        // A prefix: the server may end the call (OK) once the response has ended.
-        expect(raw.replies.map((r) => r.response)).toEqual(expectedKinds.slice(0, raw.replies.length))
-        expect(status.code).toBe(grpc.status.OK)
-      }),
-      { numRuns: 150 },
-    )
-    // Still serving normal traffic afterwards.
-    const result = await runExchange(
-      t.client,
-      { ...filterForMode('streamed'), messageTimeoutMs: 5000 },
-      SPEC,
-      emptyStats(),
-    )
-    expect(result.violations).toEqual([])
-  })
+  it(
+    'replies to each message that has a type, in order, never to the others, and never crashes',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(message, { maxLength: 12 }), fc.boolean(), async (messages, cancel) => {
+          const raw = openRawStream(t.client)
+          for (const m of messages) raw.call.write(m)
+          if (cancel) raw.call.cancel()
+          else raw.call.end()
+          const status = await raw.status
+          if (cancel) return
+          const expected = messages.filter((m) =>
+            Object.keys(m).some(
+              (k) => k.includes('_') && !k.startsWith('observability') && !m.observability_mode,
+            ),
+          )
+          const expectedKinds = expected.map((m) => REQUEST_KINDS.find((k) => k in m))
+          // A prefix: the server may end the call (OK) once the response has ended.
+          expect(raw.replies.map((r) => r.response)).toEqual(expectedKinds.slice(0, raw.replies.length))
+          expect(status.code).toBe(grpc.status.OK)
+        }),
+        { numRuns: FUZZ_RUNS },
+      )
+      // Still serving normal traffic afterwards.
+      const result = await runExchange(
+        t.client,
+        { ...filterForMode('streamed'), messageTimeoutMs: 5000 },
+        SPEC,
+        emptyStats(),
+      )
+      expect(result.violations).toEqual([])
+    },
+    FUZZ_TIMEOUT_MS,
+  )
 
-  it('survives bytes that are not a ProcessingRequest at all and keeps serving other streams', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 200 }), async (bytes) => {
-        const call = t.client.makeBidiStreamRequest(
-          '/envoy.service.ext_proc.v3.ExternalProcessor/Process',
-          (b: Buffer) => b,
-          (b: Buffer) => b,
-        )
-        call.on('data', () => {})
-        call.on('error', () => {})
-        const status = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve))
-        call.write(Buffer.from(bytes))
-        call.end()
-        const s = await status
-        expect([grpc.status.OK, grpc.status.INTERNAL, grpc.status.CANCELLED]).toContain(s.code)
-      }),
-      { numRuns: 60 },
-    )
-    const result = await runExchange(
-      t.client,
-      { ...filterForMode('buffered'), messageTimeoutMs: 5000 },
-      SPEC,
-      emptyStats(),
-    )
-    expect(result.violations).toEqual([])
-    expect(result.downstreamResponse?.body.toString()).toBe('{"id":"x"}')
-  })
+  it(
+    'survives bytes that are not a ProcessingRequest at all and keeps serving other streams',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 200 }), async (bytes) => {
+          const call = t.client.makeBidiStreamRequest(
+            '/envoy.service.ext_proc.v3.ExternalProcessor/Process',
+            (b: Buffer) => b,
+            (b: Buffer) => b,
+          )
+          call.on('data', () => {})
+          call.on('error', () => {})
+          const status = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve))
+          call.write(Buffer.from(bytes))
+          call.end()
+          const s = await status
+          expect([grpc.status.OK, grpc.status.INTERNAL, grpc.status.CANCELLED]).toContain(s.code)
+        }),
+        { numRuns: Math.max(60, Math.round(FUZZ_RUNS / 100)) },
+      )
+      const result = await runExchange(
+        t.client,
+        { ...filterForMode('buffered'), messageTimeoutMs: 5000 },
+        SPEC,
+        emptyStats(),
+      )
+      expect(result.violations).toEqual([])
+      expect(result.downstreamResponse?.body.toString()).toBe('{"id":"x"}')
+    },
+    FUZZ_TIMEOUT_MS,
+  )
 })
