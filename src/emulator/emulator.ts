@@ -378,7 +378,7 @@ function normalize(headers: Array<[string, string]>): HeaderList {
 }
 
 function toProtoHeaderMap(headers: HeaderList) {
-  return { headers: headers.map(([key, value]) => ({ key, raw_value: Buffer.from(value, 'latin1') })) }
+  return { headers: headers.map(([key, value]) => ({ key, raw_value: Buffer.from(value, 'utf8') })) }
 }
 
 function responseHeadersOf(response: ResponseSpec): HeaderList {

@@ -41,7 +41,7 @@ export function applyHeaderMutation(
     const h = option.header
     if (!h) continue
     const name = (h.key ?? '').toLowerCase()
-    const raw = h.raw_value ? Buffer.from(h.raw_value).toString('latin1') : ''
+    const raw = h.raw_value ? Buffer.from(h.raw_value).toString('utf8') : ''
     if (h.value && raw) {
       outcome.errors.push(`header ${name}: only one of value or raw_value may be set`)
       continue

@@ -1,6 +1,7 @@
 /**
- * Envoy header maps and protobuf Structs turned into plain values. Header values are octets: they
- * are decoded as latin1 so every byte survives. Credentials never leave this module.
+ * Envoy header maps and protobuf Structs turned into plain values. Header values are octets: valid
+ * UTF-8 is decoded as such (what clients send), anything else is kept escaped (`\xff`) so a
+ * hostile value is stored legibly, never garbled. Credentials never leave this module.
  */
 import type { HeaderMap } from '../exchange.js'
 import type { ProtoHeaderMap, ProtoStruct, ProtoValue } from './messages.js'
@@ -25,9 +26,29 @@ export interface SplitHeaders {
   headers: HeaderMap
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
+
+/** Printable ASCII as it is, every other byte as `\xHH`. */
+function escapeBytes(bytes: Uint8Array): string {
+  let out = ''
+  for (const byte of bytes) {
+    out +=
+      byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`
+  }
+  return out
+}
+
 export function headerValue(h: { value?: string; raw_value?: Buffer | Uint8Array }): string {
-  if (h.raw_value && h.raw_value.length > 0) return Buffer.from(h.raw_value).toString('latin1')
-  return h.value ?? ''
+  const raw = h.raw_value
+  if (!raw || raw.length === 0) return h.value ?? ''
+  // Nearly every value is ASCII: no decoder needed.
+  if (raw.every((byte) => byte < 0x80))
+    return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1')
+  try {
+    return UTF8.decode(raw)
+  } catch {
+    return escapeBytes(raw)
+  }
 }
 
 /** Splits pseudo-headers from regular ones, lowercases keys, joins repeats, drops credentials. */

@@ -39,5 +39,5 @@ export function openRawStream(client: grpc.Client): RawStream {
 }
 
 export function headerMap(headers: Array<[string, string]>) {
-  return { headers: headers.map(([key, value]) => ({ key, raw_value: Buffer.from(value, 'latin1') })) }
+  return { headers: headers.map(([key, value]) => ({ key, raw_value: Buffer.from(value, 'utf8') })) }
 }
