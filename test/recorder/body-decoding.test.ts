@@ -3,6 +3,8 @@
  * one to at most LIMITS.decodedBodyRatio times its size (never less than the floor). Past either cap
  * decoding stops, and the exchange is dropped with its own reason.
  */
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { LIMITS } from '../../src/limits.js'
@@ -14,14 +16,7 @@ import { body, exchange, openaiRequest } from './exchanges.js'
 
 const MiB = 1024 * 1024
 /** 10 MB of zero bytes as `zstd -19` writes them: 326 bytes (made with the zstd CLI). */
-const ZSTD_BOMB = Buffer.from(
-  'KLUv/QRoTAAACAABAPz/ORACAgAQAAIAEAACABAAAgAQAAIAEAACABAAAgAQAAIAEAACABAAAgAQAAIAEAACABAAAg' +
-    'AQAAIAEAACABAAAgAQAAIAEAACABAAAgAQAAIAEAACABAAAgAQAAIAEAACABAAAgAQAAIAEAACABAAAgAQAAIAEAACABAAAg' +
-    'AQAAIAEAACABAAAgAQAAIAEAACABAAAgAQAAIAEAACABAAAgAQAAIAEAACABAAAgAQAAIAEAACABAAAgAQAAIAEAACABAAAg' +
-    'AQAAIAEAACABAAAgAQAAIAEAACABAAAgAQAAIAEAACABAAAgAQAAIAEAACABAAAgAQAAIAEAACABAAAgAQAAIAEAACABAAAg' +
-    'AQAAIAEAACABAAAgAQAAIAEAACABAAAgAQAAIAEAACABAAA7QEAJLSYc8=',
-  'base64',
-)
+const ZSTD_BOMB = readFileSync(path.resolve(import.meta.dirname, '../fixtures/bombs/zeros-10mb.zst'))
 
 describe('decodedCap', () => {
   it('is the ratio times the compressed size, between the floor and the absolute cap', () => {
