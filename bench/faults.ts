@@ -140,10 +140,12 @@ async function main() {
     const termMs = await exitTime(s.child, 'SIGTERM')
     let answered = await ids
     s = await serve()
+    const afterTerm = await settle(url, answered)
     rows.push({
       fault: 'SIGTERM under load',
       answered: answered.length,
-      ...(await settle(url, answered)),
+      lost: afterTerm.lost,
+      duplicated: afterTerm.duplicated,
       note: `exit ${termMs.toFixed(0)} ms after the signal`,
     })
     log(JSON.stringify(rows.at(-1)))
@@ -186,25 +188,34 @@ async function main() {
         await sleep(50)
       }
     })()
+    const rss = () => metric(s.http, 'sessiontap_process_resident_memory_bytes')
+    const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`
     ids = load(s.grpc, sleep(16_000))
     await sleep(3000)
+    const rssBefore = await rss()
     await db.stop()
     await sleep(10_000)
+    const rssPeak = await rss()
     await db.start()
     answered = await ids
     await probe
     client.close()
+    const afterOutage = await settle(url, answered)
+    // Memory after the backlog drained: does it come back?
+    await sleep(20_000)
+    const rssAfter = await rss()
     rows.push({
       fault: 'Postgres stopped 10 s under load',
       answered: answered.length,
-      ...(await settle(url, answered)),
-      note: `slowest reply of a probe during it: ${slowest.toFixed(1)} ms`,
+      lost: afterOutage.lost,
+      duplicated: afterOutage.duplicated,
+      note: `slowest reply of a probe during it: ${slowest.toFixed(1)} ms; RSS ${mb(rssBefore)} under load before, ${mb(rssPeak)} at the end of the outage, ${mb(rssAfter)} 20 s after the backlog drained`,
     })
     log(JSON.stringify(rows.at(-1)))
 
     // Compression bombs: 8 in parallel, each 10 MB of zeros in 326 bytes of zstd.
     const bomb = readFileSync(path.join(ROOT, 'test/fixtures/bombs/zeros-10mb.zst'))
-    const rssBefore = await metric(s.http, 'sessiontap_process_resident_memory_bytes')
+    const rssBeforeBombs = await rss()
     const bombClient = createExtProcClient(s.grpc)
     const spec: HttpExchangeSpec = {
       ...CASES[0]!,
@@ -221,14 +232,14 @@ async function main() {
     )
     bombClient.close()
     await sleep(2000)
-    const rssAfter = await metric(s.http, 'sessiontap_process_resident_memory_bytes')
+    const rssAfterBombs = await rss()
     const dropped = await metric(s.http, 'sessiontap_recorder_dropped_total', 'reason="decoded_too_large"')
     rows.push({
       fault: '8 zstd bombs at once (10 MB of zeros in 326 bytes each)',
       answered: 8,
       lost: 0,
       duplicated: 0,
-      note: `dropped as decoded_too_large: ${dropped}; RSS ${(rssBefore / 2 ** 20).toFixed(0)} → ${(rssAfter / 2 ** 20).toFixed(0)} MB`,
+      note: `dropped as decoded_too_large: ${dropped}; RSS ${mb(rssBeforeBombs)} before, ${mb(rssAfterBombs)} after`,
     })
     log(JSON.stringify(rows.at(-1)))
     await exitTime(s.child, 'SIGTERM')
