@@ -19,6 +19,8 @@ export const LIMITS = {
   queueBytes: 256 * MiB,
   /** Raw body bytes of exchanges waiting for a parse worker; beyond it they are dropped (parse_backlog). */
   parsePendingBytes: 256 * MiB,
+  /** Exchanges with at least this many raw body bytes are parsed on a worker of their own (the big-body lane). */
+  bigBodyBytes: 4 * MiB,
   /** A parse worker holding one exchange longer than this is replaced (parse_timeout). */
   parseJobTimeoutMs: 60_000,
   /**

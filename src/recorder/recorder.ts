@@ -14,7 +14,7 @@ import type { Turn } from '../session/turn.js'
 import type { IngestResult, Store } from '../store/index.js'
 import { DROP_REASONS, type DropReason, loggableDetail } from './drop-reasons.js'
 import { Journal, type JournalEntry } from './journal.js'
-import { createParsePool } from './parse-pool.js'
+import { createParsePool, type ParsePool } from './parse-pool.js'
 import type { ParseResult } from './parse-protocol.js'
 import { PendingTurn } from './pending.js'
 import { createRecorderMetrics } from './recorder-metrics.js'
@@ -98,11 +98,20 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     if (reason === 'not_llm_api') logger.debug('exchange dropped', fields)
     else badInput('warn', reason, 'exchange dropped', fields)
   }
-  const pool = createParsePool({
-    size: deps.parseWorkers,
+  const poolOptions = {
     buildOptions: deps.buildOptions,
-    onWorkerFailure: (reason, detail) => logger.error('parse worker replaced', { reason, detail }),
-  })
+    onWorkerFailure: (reason: string, detail: string) =>
+      logger.error('parse worker replaced', { reason, detail }),
+  }
+  const pool = createParsePool({ ...poolOptions, size: deps.parseWorkers })
+  // Big bodies get a worker of their own (made on first use), so one of them never holds up the
+  // many small exchanges behind it. Without workers everything runs inline anyway.
+  let bigBodies: ParsePool | undefined
+  const poolFor = (weight: number): ParsePool => {
+    if (deps.parseWorkers === 0 || weight < LIMITS.bigBodyBytes) return pool
+    bigBodies ??= createParsePool({ ...poolOptions, size: 1 })
+    return bigBodies
+  }
   const queue = new BoundedQueue<PendingTurn>(
     Math.max(1, deps.queueSize),
     deps.queueMaxBytes ?? DEFAULT_QUEUE_MAX_BYTES,
@@ -231,7 +240,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
       // The callbacks keep only these, not the exchange: its bodies are freed once posted to a worker.
       const { requestId } = exchange
       const weight = exchange.request.body.size + (exchange.response?.body.size ?? 0)
-      void pool
+      void poolFor(weight)
         .run(exchange)
         .then(
           (result) => onBuilt(result, requestId, weight, entry),
@@ -294,7 +303,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
         files.spoolTurns([...queue.takeAll(), ...writers.active], 'drain')
         setGauges()
         writers.halt()
-        await pool.close()
+        await Promise.all([pool.close(), bigBodies?.close()])
         // Writers blocked in a query that will never answer are not waited for: their turns are spooled.
         // The deadline timer is cancelled once they are done, so an idle sidecar exits at once.
         const giveUp = new AbortController()

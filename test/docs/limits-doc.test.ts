@@ -24,6 +24,7 @@ describe('docs/deploy.md built-in limits', () => {
     ],
     ['raw body bytes of built turns', `${LIMITS.queueBytes / MiB} MiB`],
     ['raw body bytes of exchanges waiting', `${LIMITS.parsePendingBytes / MiB} MiB`],
+    ['raw body bytes from which', `${LIMITS.bigBodyBytes / MiB} MiB`],
     ['one exchange in a parse worker', `${LIMITS.parseJobTimeoutMs / 1000} s`],
     ['heap (old generation)', `${LIMITS.parseWorkerHeapMb} MiB`],
     ['each raw body kept', `${LIMITS.rawBodyBytes / MiB} MiB`],

@@ -305,6 +305,27 @@ describe('recorder on real Postgres', () => {
       return rows
     }
 
+    it('parses a big body on a worker of its own: small exchanges behind it do not wait for it', async () => {
+      dataDir = mkdtempSync(path.join(os.tmpdir(), 'sessiontap-rec-'))
+      const order: string[] = []
+      // One writer: turns commit in the order they were built.
+      const { recorder: r } = recorder({
+        parseWorkers: 1,
+        writers: 1,
+        onCommitted: (turn) => order.push(turn.requestId),
+      })
+      await r.start()
+      const big = exchange({
+        requestId: 'lane-big',
+        requestBody: body(openaiRequest('x'.repeat(30_000_000))),
+      })
+      r.consume(big)
+      for (const e of exchanges('lane-small', 5)) r.consume(e)
+      await waitFor('all six commits', async () => order.length === 6, 60_000)
+      // With one worker for everything the small ones would queue behind the big one.
+      expect(order.indexOf('lane-big')).toBe(5)
+    })
+
     it('stores node content in single commits and in group commits', async () => {
       dataDir = mkdtempSync(path.join(os.tmpdir(), 'sessiontap-rec-'))
       const { recorder: r, registry } = recorder({ parseWorkers: 1, writers: 1, commitBatch: 16 })
