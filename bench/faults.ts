@@ -204,12 +204,15 @@ async function main() {
     // Memory after the backlog drained: does it come back?
     await sleep(20_000)
     const rssAfter = await rss()
+    // Which memory stayed: the JS heap (objects still referenced) or memory the process did not give back.
+    const heapUsed = await metric(s.http, 'sessiontap_nodejs_heap_size_used_bytes')
+    const external = await metric(s.http, 'sessiontap_nodejs_external_memory_bytes')
     rows.push({
       fault: 'Postgres stopped 10 s under load',
       answered: answered.length,
       lost: afterOutage.lost,
       duplicated: afterOutage.duplicated,
-      note: `slowest reply of a probe during it: ${slowest.toFixed(1)} ms; RSS ${mb(rssBefore)} under load before, ${mb(rssPeak)} at the end of the outage, ${mb(rssAfter)} 20 s after the backlog drained`,
+      note: `slowest reply of a probe during it: ${slowest.toFixed(1)} ms; RSS ${mb(rssBefore)} under load before, ${mb(rssPeak)} at the end of the outage, ${mb(rssAfter)} 20 s after the backlog drained (JS heap in use ${mb(heapUsed)}, external ${mb(external)})`,
     })
     log(JSON.stringify(rows.at(-1)))
 
