@@ -24,8 +24,6 @@ import type { TurnBuildOptions } from './turn-builder.js'
 import { BoundedQueue } from './turn-queue.js'
 import { DEFAULT_RETRY, type RetryPolicy, Writers } from './writers.js'
 
-export { DEFAULT_RETRY, type RetryPolicy } from './writers.js'
-
 export const DEFAULT_QUEUE_MAX_BYTES = LIMITS.queueBytes
 /** Journal entries reach the disk at most this long after their exchange ended. */
 export const DEFAULT_JOURNAL_SYNC_MS = 100

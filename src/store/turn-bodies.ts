@@ -70,6 +70,10 @@ export function parseTurnRef(text: string): TurnRef | null {
   return isUuid(text) ? { id: text.toLowerCase() } : null
 }
 
+/** The turn and its turn_bodies columns, as the raw view and the export read them. */
+const BODY_SELECT = `t.id AS turn_id, t.turn_index, b.encoding, b.request, b.request_size, b.request_truncated,
+            b.response, b.response_size, b.response_truncated`
+
 /** The turn with its turn_bodies row; without one, `encoding` is NULL and so is every other body column. */
 interface StoredBodiesRow {
   turn_id: string
@@ -97,8 +101,7 @@ export async function getTurnRaw(
   if (!isUuid(sessionId)) return null
   const byId = 'id' in ref
   const { rows } = await db.query<StoredBodiesRow>(
-    `SELECT t.id AS turn_id, t.turn_index, b.encoding, b.request, b.request_size, b.request_truncated,
-            b.response, b.response_size, b.response_truncated
+    `SELECT ${BODY_SELECT}
      FROM turns t LEFT JOIN turn_bodies b ON b.turn_id = t.id AND b.org_id = t.org_id
      WHERE t.org_id = $1 AND t.session_id = $2 AND ${byId ? 't.id = $3::uuid' : 't.turn_index = $3'}`,
     [orgId, sessionId, byId ? ref.id : ref.index],
@@ -123,8 +126,7 @@ export async function sessionTurnBodies(
   sessionId: string,
 ): Promise<TurnBodiesRow[]> {
   const { rows } = await db.query<StoredBodiesRow & { encoding: string }>(
-    `SELECT t.id AS turn_id, t.turn_index, b.encoding, b.request, b.request_size, b.request_truncated,
-            b.response, b.response_size, b.response_truncated
+    `SELECT ${BODY_SELECT}
      FROM turns t JOIN turn_bodies b ON b.org_id = t.org_id AND b.turn_id = t.id
      WHERE t.org_id = $1 AND t.session_id = $2 ORDER BY t.turn_index`,
     [orgId, sessionId],
