@@ -78,6 +78,11 @@ export function createRecorderMetrics(registry: Registry) {
       help: 'Bytes the crash journal holds (exchanges not yet committed, spooled or dead-lettered)',
       registers,
     }),
+    memoryReleases: new Counter({
+      name: 'sessiontap_recorder_memory_releases_total',
+      help: 'Full garbage collections run after a large commit backlog drained, to give its memory back',
+      registers,
+    }),
     redactions: new Counter({
       name: 'sessiontap_redactions_total',
       help: 'Credentials replaced by [REDACTED:<kind>] in turn content (and in the raw bodies) before anything was stored',

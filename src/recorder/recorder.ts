@@ -14,6 +14,7 @@ import type { Turn } from '../session/turn.js'
 import type { IngestResult, Store } from '../store/index.js'
 import { DROP_REASONS, type DropReason, loggableDetail } from './drop-reasons.js'
 import { Journal, type JournalEntry } from './journal.js'
+import { MemoryRelease } from './memory-release.js'
 import { createParsePool, type ParsePool } from './parse-pool.js'
 import type { ParseResult } from './parse-protocol.js'
 import { PendingTurn } from './pending.js'
@@ -144,6 +145,19 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     if (journal) metrics.journalBytes.set(journal.bytes)
   }
 
+  const memory = new MemoryRelease({
+    stillEmpty: () => queue.length === 0 && !files.hasTurns,
+    onReleased: (pauseMs, rssBefore, rssAfter) => {
+      metrics.memoryReleases.inc()
+      const mb = (bytes: number) => Math.round(bytes / 2 ** 20)
+      logger.info('commit backlog drained; memory given back', {
+        pauseMs: Math.round(pauseMs),
+        rssBeforeMb: mb(rssBefore),
+        rssAfterMb: mb(rssAfter),
+      })
+    },
+  })
+
   const replay = new SpoolReplay({
     dataDir: deps.dataDir,
     files,
@@ -187,6 +201,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
       overflowing = false
       // Turns spooled while the database was away come back once the backlog is gone.
       if (files.hasTurns) replay.start()
+      else memory.backlogGone(queue.takePeak())
     },
   })
 
@@ -291,6 +306,7 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     drain(deadlineMs: number): Promise<DrainResult> {
       drained ??= (async () => {
         replay.stop()
+        memory.stop()
         const before = { committed: committedCount, spooled: files.spooledCount }
         const deadline = Date.now() + Math.max(0, deadlineMs)
         while (Date.now() < deadline && (parsing > 0 || queue.length > 0 || writers.active.size > 0)) {

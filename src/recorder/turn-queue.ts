@@ -11,6 +11,7 @@ export interface Weighted {
 export class BoundedQueue<T extends Weighted> {
   private readonly items: T[] = []
   private heldBytes = 0
+  private peak = { items: 0, bytes: 0 }
 
   constructor(
     readonly maxItems: number,
@@ -23,6 +24,13 @@ export class BoundedQueue<T extends Weighted> {
 
   get bytes(): number {
     return this.heldBytes
+  }
+
+  /** The most items and bytes held since the last call (or since the start); restarts from what is held now. */
+  takePeak(): { items: number; bytes: number } {
+    const peak = this.peak
+    this.peak = { items: this.items.length, bytes: this.heldBytes }
+    return peak
   }
 
   /** At or above the given fraction of either bound. */
@@ -44,6 +52,8 @@ export class BoundedQueue<T extends Weighted> {
   push(item: T): void {
     this.items.push(item)
     this.heldBytes += item.weight
+    if (this.heldBytes > this.peak.bytes) this.peak.bytes = this.heldBytes
+    if (this.items.length > this.peak.items) this.peak.items = this.items.length
   }
 
   shift(): T | undefined {

@@ -30,3 +30,17 @@ describe('BoundedQueue', () => {
     expect([queue.length, queue.bytes]).toEqual([0, 0])
   })
 })
+
+describe('BoundedQueue peak', () => {
+  it('reports the most held since the last call, then restarts from what is held', () => {
+    const queue = new BoundedQueue(100, 1_000)
+    queue.offer(item(5))
+    queue.offer(item(7))
+    queue.shift()
+    expect(queue.takePeak()).toEqual({ items: 2, bytes: 12 })
+    expect(queue.takePeak()).toEqual({ items: 1, bytes: 7 })
+    queue.takeAll()
+    expect(queue.takePeak()).toEqual({ items: 1, bytes: 7 })
+    expect(queue.takePeak()).toEqual({ items: 0, bytes: 0 })
+  })
+})
