@@ -5,10 +5,11 @@
 import * as grpc from '@grpc/grpc-js'
 import type { ExchangeConsumer } from '../exchange.js'
 import { createRateLimitedLog, type Logger } from '../log.js'
+import { listenExtProc } from './listener.js'
 import type { ProcessingRequest, ProcessingResponse } from './messages.js'
 import type { ExtProcMetrics } from './metrics.js'
 import { loadProtos, MAX_GRPC_MESSAGE_BYTES } from './proto.js'
-import { handleProcessStream, type StreamOptions } from './stream.js'
+import { handleProcessStream, type StreamOptions, UNDECODABLE } from './stream.js'
 
 /** PEM bytes of the server's certificate chain and key; with `clientCa`, clients must present a certificate it signed (mTLS). */
 export interface ExtProcTls {
@@ -57,10 +58,27 @@ export async function startExtProcServer(
   const badInput = createRateLimitedLog(deps.logger)
   const watchers = new Set<grpc.ServerWritableStream<unknown, { status: HealthStatus }>>()
 
-  server.addService(protos.extProc.service, {
+  // A message that does not decode is handed to the stream (which counts it and closes its connection)
+  // instead of grpc-js failing the stream silently.
+  const process = protos.extProc.service.Process!
+  const processService = {
+    ...protos.extProc.service,
+    Process: {
+      ...process,
+      requestDeserialize: (bytes: Buffer): unknown => {
+        try {
+          return process.requestDeserialize(bytes)
+        } catch {
+          return UNDECODABLE
+        }
+      },
+    },
+  }
+  let closePeer = (_peer: string) => {}
+  server.addService(processService, {
     Process: (call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>) => {
       active++
-      handleProcessStream(call, { ...deps, badInput, options }, () => {
+      handleProcessStream(call, { ...deps, badInput, options, closePeer }, () => {
         active--
       })
     },
@@ -75,11 +93,13 @@ export async function startExtProcServer(
     },
   })
 
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(options.address, serverCredentials(options.tls), (err, p) =>
-      err ? reject(new Error(`cannot listen on ${options.address}: ${err.message}`)) : resolve(p),
-    )
-  })
+  const listener = await listenExtProc(server, options.address, serverCredentials(options.tls)).catch(
+    (err: Error) => {
+      throw new Error(`cannot listen on ${options.address}: ${err.message}`)
+    },
+  )
+  closePeer = (peer) => listener.closePeer(peer)
+  const port = listener.port
   const host = options.address.slice(0, options.address.lastIndexOf(':'))
   const address = `${host}:${port}`
   deps.logger.info('ext_proc server listening', {
@@ -98,6 +118,7 @@ export async function startExtProcServer(
         w.write({ status: health })
         w.end()
       }
+      listener.close()
       const graceful = new Promise<boolean>((resolve) => server.tryShutdown(() => resolve(false)))
       const timer = new Promise<boolean>((resolve) => setTimeout(() => resolve(true), deadlineMs).unref())
       const forced = await Promise.race([graceful, timer])

@@ -29,7 +29,16 @@ export interface StreamDeps {
   /** Rejected or malformed input, logged at most once per reason per interval. */
   badInput: RateLimitedLog
   options: StreamOptions
+  /** Closes the connection of a peer (call.getPeer()) that sent bytes no Envoy sends. */
+  closePeer: (peer: string) => void
 }
+
+/**
+ * What a message that is not protobuf at all decodes to (see server.ts): no Envoy sends one, so its
+ * connection is closed. A well-formed message of a kind we do not know is only dropped: a newer Envoy
+ * may send it, and closing would cut every exchange multiplexed on that connection.
+ */
+export const UNDECODABLE: ProcessingRequest = Object.freeze({}) as ProcessingRequest
 
 type Call = grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>
 
@@ -161,6 +170,19 @@ export function handleProcessStream(call: Call, deps: StreamDeps, onClosed: () =
     // After we ended the call nothing can be answered; Envoy has nothing more to send by then anyway.
     if (callEnded) return
     const t0 = performance.now()
+    if (msg === UNDECODABLE) {
+      metrics.messages.labels('undecodable').inc()
+      capture.drop('malformed_message')
+      const peer = call.getPeer()
+      deps.badInput(
+        'warn',
+        'undecodable_message',
+        'closing an ext_proc connection that sent a message that is not protobuf',
+        { peer },
+      )
+      deps.closePeer(peer)
+      return
+    }
     const kind = msg.request
     if (!kind || !KINDS.has(kind)) {
       // Nothing to answer: any reply would be spurious. The exchange can no longer be trusted.

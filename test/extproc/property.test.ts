@@ -120,7 +120,13 @@ describe('ext_proc server under random, truncated and malformed message sequence
           call.write(Buffer.from(bytes))
           call.end()
           const s = await status
-          expect([grpc.status.OK, grpc.status.INTERNAL, grpc.status.CANCELLED]).toContain(s.code)
+          // Bytes that happen to decode end the call; the rest close the connection (UNAVAILABLE).
+          expect([
+            grpc.status.OK,
+            grpc.status.INTERNAL,
+            grpc.status.CANCELLED,
+            grpc.status.UNAVAILABLE,
+          ]).toContain(s.code)
         }),
         { numRuns: Math.max(60, Math.round(FUZZ_RUNS / 100)) },
       )
