@@ -1,7 +1,7 @@
 # sessiontap image: the ext_proc server (default command) and the mock LLM upstream (another command).
 # Build stage compiles TypeScript; the runtime stage carries production dependencies only and runs as
 # the unprivileged `node` user.
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:22-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app

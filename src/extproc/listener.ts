@@ -29,10 +29,12 @@ export async function listenExtProc(
   server: grpc.Server,
   address: string,
   credentials: grpc.ServerCredentials,
+  onConnection: () => void,
 ): Promise<ExtProcListener> {
   const injector = server.createConnectionInjector(credentials)
   const sockets = new Map<string, net.Socket>()
   const tcp = net.createServer((socket) => {
+    onConnection()
     const peer = peerOf(socket)
     sockets.set(peer, socket)
     socket.once('close', () => sockets.delete(peer))

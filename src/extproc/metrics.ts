@@ -9,6 +9,11 @@ export function createExtProcMetrics(registry: Registry) {
       help: 'ext_proc streams opened',
       registers,
     }),
+    connections: new Counter({
+      name: 'sessiontap_extproc_connections_total',
+      help: 'TCP connections accepted on the ext_proc port (a steady rise means Envoy keeps reconnecting)',
+      registers,
+    }),
     streamsActive: new Gauge({
       name: 'sessiontap_extproc_streams_active',
       help: 'ext_proc streams currently open',

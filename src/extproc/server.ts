@@ -9,6 +9,7 @@ import { listenExtProc } from './listener.js'
 import type { ProcessingRequest, ProcessingResponse } from './messages.js'
 import type { ExtProcMetrics } from './metrics.js'
 import { loadProtos, MAX_GRPC_MESSAGE_BYTES } from './proto.js'
+import { liftResetGuard } from './reset-guard.js'
 import { handleProcessStream, type StreamOptions, UNDECODABLE } from './stream.js'
 
 /** PEM bytes of the server's certificate chain and key; with `clientCa`, clients must present a certificate it signed (mTLS). */
@@ -93,11 +94,12 @@ export async function startExtProcServer(
     },
   })
 
-  const listener = await listenExtProc(server, options.address, serverCredentials(options.tls)).catch(
-    (err: Error) => {
-      throw new Error(`cannot listen on ${options.address}: ${err.message}`)
-    },
-  )
+  const resetGuard = liftResetGuard(server)
+  const listener = await listenExtProc(server, options.address, serverCredentials(options.tls), () =>
+    deps.metrics.connections.inc(),
+  ).catch((err: Error) => {
+    throw new Error(`cannot listen on ${options.address}: ${err.message}`)
+  })
   closePeer = (peer) => listener.closePeer(peer)
   const port = listener.port
   const host = options.address.slice(0, options.address.lastIndexOf(':'))
@@ -105,6 +107,7 @@ export async function startExtProcServer(
   deps.logger.info('ext_proc server listening', {
     address,
     transport: options.tls ? (options.tls.clientCa ? 'mtls' : 'tls') : 'h2c',
+    resetGuard,
   })
 
   return {

@@ -76,7 +76,7 @@ describe('shipped Envoy configs', () => {
     expect(composeRest).toEqual(observeRest)
   })
 
-  it('the sessiontap cluster is HTTP/2, health-checked, and breakers sit above the 1024 default', () => {
+  it('the sessiontap cluster is HTTP/2, health-checked, breakers sit above the 1024 default, and a connection carries fewer streams than Node 20 lets Envoy reset', () => {
     for (const name of CONFIGS) {
       const cluster = load(name).static_resources.clusters.find((c: Doc) => c.name === 'sessiontap')
       const options =
@@ -84,6 +84,8 @@ describe('shipped Envoy configs', () => {
       expect(options.explicit_http_config.http2_protocol_options.connection_keepalive).toBeDefined()
       expect(cluster.health_checks[0].grpc_health_check).toEqual({})
       expect(cluster.circuit_breakers.thresholds[0].max_requests).toBeGreaterThan(1024)
+      // Node's reset guard allows a burst of about 1,000 (src/extproc/reset-guard.ts).
+      expect(options.common_http_protocol_options.max_requests_per_connection).toBeLessThanOrEqual(500)
     }
   })
 
