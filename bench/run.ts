@@ -3,7 +3,8 @@
  * do-nothing ext_proc baseline in processes of their own, runs every scenario side by side, and
  * writes bench/results/latest.json and latest.md. Flags: --soak (10-minute memory loop instead of
  * 2 minutes), --soak-minutes N, --quick (one round each, for a smoke run), --rounds N,
- * --only a,b (a subset of parse, ingest, latency, sizes, stall, memory, soak: a partial report).
+ * --only a,b (a subset of parse, ingest, latency, sizes, stall, memory, soak: a partial report),
+ * --no-embedded (latency and stall on Postgres only, not also on the embedded default).
  * BENCH_SIDECAR_EXEC_ARGV passes Node flags to the sidecar process (e.g. --cpu-prof).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -115,12 +116,13 @@ async function main(): Promise<void> {
     }
 
     const sidecarArgv = process.env.BENCH_SIDECAR_EXEC_ARGV?.split(' ').filter(Boolean) ?? []
-    const startPair = async (): Promise<Pair> => ({
+    // `embedded`: no DATABASE_URL, so the sidecar runs on its default database, PGlite in its data dir.
+    const startPair = async (database: 'postgres' | 'embedded' = 'postgres'): Promise<Pair> => ({
       sessiontap: await startBenchServer(
         'sessiontap',
         'sidecar-server.js',
         {
-          DATABASE_URL: url,
+          ...(database === 'postgres' ? { DATABASE_URL: url } : {}),
           SESSIONTAP_DATA_DIR: mkdtempSync(path.join(dataDir, 'sidecar-')),
           SESSIONTAP_GRPC_ADDRESS: '127.0.0.1:0',
           SESSIONTAP_HTTP_ADDRESS: '127.0.0.1:0',
@@ -143,9 +145,9 @@ async function main(): Promise<void> {
     pair = await startPair()
     results.sessiontapStartRssMb = (await pair.sessiontap.stats()).rssBytes / MiB
 
-    if (wanted('latency')) {
-      const latency = await latencyScenario(
-        pair,
+    const latencyRun = (server: Pair) =>
+      latencyScenario(
+        server,
         session.specs,
         {
           modes: ['streamed', 'buffered'],
@@ -156,6 +158,8 @@ async function main(): Promise<void> {
         },
         log,
       )
+    if (wanted('latency')) {
+      const latency = await latencyRun(pair)
       results.latency = latency.rows
       results.scaling = latency.scaling
     }
@@ -169,6 +173,23 @@ async function main(): Promise<void> {
       results.scaling = [...(results.scaling ?? []), ...sizes]
     }
     if (wanted('stall')) results.stall = await stallScenario(pair, session.specs, { rounds }, log)
+    // The same two scenarios on the embedded default, a fresh sidecar of its own.
+    if ((wanted('latency') || wanted('stall')) && !flag('no-embedded')) {
+      log('latency and stall on the embedded default (PGlite)')
+      const embeddedPair = await startPair('embedded')
+      try {
+        results.embedded = {}
+        if (wanted('latency')) {
+          const latency = await latencyRun(embeddedPair)
+          results.embedded.latency = latency.rows
+          results.embedded.scaling = latency.scaling
+        }
+        if (wanted('stall'))
+          results.embedded.stall = await stallScenario(embeddedPair, session.specs, { rounds }, log)
+      } finally {
+        await stopPair(embeddedPair)
+      }
+    }
     if (wanted('soak'))
       results.soak = await soakScenario(
         pair.sessiontap,

@@ -96,7 +96,8 @@ export interface LocalReply {
 }
 
 /**
- * Asked at request headers, synchronous modes only: a local reply to send instead of forwarding. Must be a
- * cheap in-memory lookup: it is on the reply path.
+ * Asked at request headers, synchronous modes only, with the Envoy metadata received so far (a verified
+ * org may live there): a local reply to send instead of forwarding. Must be a cheap in-memory lookup: it
+ * is on the reply path.
  */
-export type RequestGate = (headers: HeaderMap) => LocalReply | undefined
+export type RequestGate = (headers: HeaderMap, metadata: Exchange['metadata']) => LocalReply | undefined

@@ -96,6 +96,11 @@ export class ExchangeCapture {
     this.onDrop(reason)
   }
 
+  /** Envoy metadata received so far (the request gate reads a verified org from it). */
+  get metadataSoFar(): Readonly<Record<string, Record<string, unknown>>> {
+    return this.metadata
+  }
+
   /** Records what is not direction-specific: the observability flag, attributes, and Envoy metadata. */
   recordCommon(msg: ProcessingRequest, isHeaders: boolean): void {
     if (msg.observability_mode) this.observability = true

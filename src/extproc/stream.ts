@@ -136,7 +136,7 @@ export function handleProcessStream(call: Call, deps: StreamDeps, onClosed: () =
     const headers = capture.requestHeaders
     if (!options.requestGate || !headers) return undefined
     try {
-      return options.requestGate(headers)
+      return options.requestGate(headers, capture.metadataSoFar)
     } catch (err) {
       logger.warn('request gate failed; letting the request through', { err })
       return undefined

@@ -15,7 +15,7 @@ import { runExchange } from '../../src/emulator/emulator.js'
 import { DEFAULT_FILTER, emptyStats, type HttpExchangeSpec } from '../../src/emulator/types.js'
 import { silentLogger } from '../../src/log.js'
 import { FlaggedSessions } from '../../src/loop/flagged-sessions.js'
-import { createLoopGate, sessionKeyFromHeaders } from '../../src/loop/request-gate.js'
+import { createLoopGate, sessionKeyAtHeaders } from '../../src/loop/request-gate.js'
 import { DEFAULT_ENVELOPE_OPTIONS } from '../../src/session/index.js'
 import { NIL_ORG } from '../../src/session/turn.js'
 import { startTestServer, type TestServer } from '../helpers/extproc.js'
@@ -64,10 +64,10 @@ function agentStep(sessionId: string, n: number): HttpExchangeSpec {
   }
 }
 
-describe('sessionKeyFromHeaders', () => {
+describe('sessionKeyAtHeaders', () => {
   it('names the session as its turn will be named, and nothing when only the body could', () => {
     const headers = { 'user-agent': 'claude-cli/2.0.14', 'x-claude-code-session-id': 'abc' }
-    expect(sessionKeyFromHeaders(headers, DEFAULT_ENVELOPE_OPTIONS)).toEqual({
+    expect(sessionKeyAtHeaders(headers, {}, DEFAULT_ENVELOPE_OPTIONS)).toEqual({
       orgId: NIL_ORG,
       harnessId: 'claude',
       harnessSessionId: 'abc',
@@ -75,19 +75,48 @@ describe('sessionKeyFromHeaders', () => {
     // The trusted org is part of the key: the same session id in another org is another session.
     const org = '0192f0c4-6a3b-7c1d-8e2f-3a4b5c6d7e8f'
     expect(
-      sessionKeyFromHeaders({ ...headers, 'x-paper-auth-org-id': org }, DEFAULT_ENVELOPE_OPTIONS),
+      sessionKeyAtHeaders({ ...headers, 'x-paper-auth-org-id': org }, {}, DEFAULT_ENVELOPE_OPTIONS),
     ).toEqual({
       orgId: org,
       harnessId: 'claude',
       harnessSessionId: 'abc',
     })
     expect(
-      sessionKeyFromHeaders(
+      sessionKeyAtHeaders(
         { 'x-tapes-harness-id': 'goose', 'x-tapes-harness-session-id': 's1' },
+        {},
         DEFAULT_ENVELOPE_OPTIONS,
       ),
     ).toEqual({ orgId: NIL_ORG, harnessId: 'goose', harnessSessionId: 's1' })
-    expect(sessionKeyFromHeaders({ 'content-type': 'application/json' }, DEFAULT_ENVELOPE_OPTIONS)).toBeNull()
+    expect(
+      sessionKeyAtHeaders({ 'content-type': 'application/json' }, {}, DEFAULT_ENVELOPE_OPTIONS),
+    ).toBeNull()
+  })
+
+  it('takes the org from Envoy metadata when that is where the deployment puts it', () => {
+    const org = '0192f0c4-6a3b-7c1d-8e2f-3a4b5c6d7e8f'
+    const options = {
+      ...DEFAULT_ENVELOPE_OPTIONS,
+      orgMetadata: { namespace: 'envoy.filters.http.jwt_authn', path: ['claims', 'org'] },
+      identityHeaders: false,
+    }
+    const headers = {
+      'user-agent': 'claude-cli/2.0.14',
+      'x-claude-code-session-id': 'abc',
+      // Ignored with identityHeaders off: only the metadata names the org.
+      'x-paper-auth-org-id': '0192f0c4-0000-7000-8000-000000000000',
+    }
+    const metadata = { 'envoy.filters.http.jwt_authn': { claims: { org } } }
+    expect(sessionKeyAtHeaders(headers, metadata, options)).toEqual({
+      orgId: org,
+      harnessId: 'claude',
+      harnessSessionId: 'abc',
+    })
+    const flagged = new FlaggedSessions()
+    flagged.add({ orgId: org, harnessId: 'claude', harnessSessionId: 'abc' })
+    const gate = createLoopGate(flagged, options)
+    expect(gate(headers, metadata)?.status).toBe(429)
+    expect(gate(headers, {})).toBeUndefined()
   })
 })
 
