@@ -40,7 +40,7 @@ function spawnWorker(pgdata: string): Worker {
 }
 
 /** Resolves once PGlite is open in the worker; rejects with its error, or if the worker dies first. */
-function whenReady(worker: Worker): Promise<void> {
+function whenReady(worker: Worker, pgdata: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onExit = (code: number) =>
       reject(new Error(`embedded database worker exited with code ${code} while opening`))
@@ -49,8 +49,10 @@ function whenReady(worker: Worker): Promise<void> {
     worker.once('message', (message: PgliteReady) => {
       worker.off('error', reject)
       worker.off('exit', onExit)
-      if (message.ready) resolve()
-      else reject(fromWireError(message.error))
+      if (message.ready) return resolve()
+      const err = fromWireError(message.error)
+      err.message = `cannot open the embedded database in ${pgdata}: ${err.message}`
+      reject(err)
     })
   })
 }
@@ -60,10 +62,11 @@ type Unnumbered<R> = R extends unknown ? Omit<R, 'id'> : never
 
 export async function openPgliteDriver(dataDir: string): Promise<PgliteDriver> {
   const lock = acquireDataDirLock(dataDir)
-  const worker = spawnWorker(path.join(dataDir, 'pgdata'))
+  const pgdata = path.join(dataDir, 'pgdata')
+  const worker = spawnWorker(pgdata)
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
   try {
-    await whenReady(worker)
+    await whenReady(worker, pgdata)
   } catch (err) {
     await worker.terminate()
     lock.release()

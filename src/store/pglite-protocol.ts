@@ -26,14 +26,20 @@ export type PgliteReply =
 /** The first message of the worker: PGlite is open, or why it could not be. */
 export type PgliteReady = { ready: true } | { ready: false; error: WireError }
 
+/** Emscripten's file errors (PGlite failing to open its files) are plain objects without a message. */
 export function toWireError(err: unknown): WireError {
-  if (!(err instanceof Error)) return { message: String(err), name: 'Error', fields: {} }
+  if (typeof err !== 'object' || err === null) return { message: String(err), name: 'Error', fields: {} }
   const fields: WireError['fields'] = {}
   for (const [key, value] of Object.entries(err)) {
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
       fields[key] = value
   }
-  return { message: err.message, name: err.name, fields }
+  const { name, message } = err as { name?: unknown; message?: unknown }
+  return {
+    message: typeof message === 'string' ? message : JSON.stringify(fields),
+    name: typeof name === 'string' ? name : 'Error',
+    fields,
+  }
 }
 
 /** An Error on this side with the other side's message, name and fields (so `.code` checks still work). */

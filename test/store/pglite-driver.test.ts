@@ -138,7 +138,7 @@ describe('PGlite driver on a worker thread', () => {
   it('rejects the open when PGlite cannot start, and leaves the directory unlocked', async () => {
     const dir = tempDir()
     fs.writeFileSync(path.join(dir, 'pgdata'), 'not a directory')
-    await expect(openPgliteDriver(dir)).rejects.toThrow()
+    await expect(openPgliteDriver(dir)).rejects.toThrow(/cannot open the embedded database in/)
     acquireDataDirLock(dir).release()
   })
 })
