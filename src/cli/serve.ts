@@ -64,6 +64,9 @@ export interface RunningSidecar {
   stop(reason: string): Promise<void>
 }
 
+export const EMBEDDED_DURABILITY_WARNING =
+  'embedded database: commits survive a crash of sessiontap but not of the machine (no fsync); set DATABASE_URL for durable commits'
+
 /** The store settings of a config; only the database options are read (the sessions command has no others). */
 export function storeOptions(
   config: Pick<ServeConfig, 'databaseUrl' | 'dataDir' | 'dbPoolSize' | 'migrate'>,
@@ -141,6 +144,8 @@ export async function startSidecar(
   const flagged = new FlaggedSessions()
   const store = await openStore(storeOptions(config))
   logger.info('store open', { database: config.databaseUrl ? 'postgres' : `embedded (${config.dataDir})` })
+  // PGlite's files are never fsynced (docs/deploy.md, "Durability"): say so where operators look.
+  if (!config.databaseUrl) logger.warn(EMBEDDED_DURABILITY_WARNING)
   if (config.loopBlock) {
     // The sidecar starts without them when the database is away: the gate then learns from new detections.
     await recentlyFlaggedSessions(store.driver, flagged.capacity).then(

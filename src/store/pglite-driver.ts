@@ -1,49 +1,159 @@
 /**
  * Driver over embedded PGlite (Postgres compiled to WASM), the zero-setup default. The data lives
- * in <dataDir>/pgdata, guarded by an exclusive lock file in <dataDir>.
+ * in <dataDir>/pgdata, guarded by an exclusive lock file in <dataDir>. PGlite itself runs on a worker
+ * thread (pglite-worker.ts): its statements run synchronously, and on the main thread every commit
+ * held up the replies to Envoy. This side only posts requests and settles their promises.
  */
 import path from 'node:path'
-import { PGlite, type Transaction } from '@electric-sql/pglite'
+import { Worker } from 'node:worker_threads'
 import { acquireDataDirLock } from './data-dir-lock.js'
 import type { Driver, QueryResult, SqlSession, TransactionOptions } from './driver.js'
 import { isolationLevelSql } from './driver.js'
+import {
+  fromWireError,
+  type PgliteReady,
+  type PgliteReply,
+  type PgliteRequest,
+  type WireError,
+} from './pglite-protocol.js'
 
-function sessionOver(db: PGlite | Transaction): SqlSession {
-  return {
-    async query<R>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-      const result = await db.query<R>(text, params as unknown[] | undefined)
-      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length }
-    },
-    async exec(sql: string): Promise<void> {
-      await db.exec(sql)
-    },
-  }
+/** The embedded driver; `worker` is the thread PGlite runs on (tests end it to see a crash handled). */
+export interface PgliteDriver extends Driver {
+  readonly worker: Worker
 }
 
-export async function openPgliteDriver(dataDir: string): Promise<Driver> {
+/** SQLSTATE connection_failure: the recorder classes it retryable and spools, as for a lost server. */
+const WORKER_GONE_CODE = '08006'
+
+/**
+ * Under tsx/vitest this module is TypeScript, and so is the worker entry; Node 20 applies
+ * `--import tsx` in a worker only after its entry is resolved, so a .ts entry goes through a bootstrap
+ * that registers tsx first (as recorder/parse-pool.ts does for the parse workers).
+ */
+function spawnWorker(pgdata: string): Worker {
+  const options = { workerData: { pgdata } }
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./pglite-worker.js', import.meta.url), options)
+  const entry = new URL('./pglite-worker.ts', import.meta.url).href
+  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}) })`
+  return new Worker(bootstrap, { ...options, eval: true })
+}
+
+/** Resolves once PGlite is open in the worker; rejects with its error, or if the worker dies first. */
+function whenReady(worker: Worker, pgdata: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number) =>
+      reject(new Error(`embedded database worker exited with code ${code} while opening`))
+    worker.once('error', reject)
+    worker.once('exit', onExit)
+    worker.once('message', (message: PgliteReady) => {
+      worker.off('error', reject)
+      worker.off('exit', onExit)
+      if (message.ready) return resolve()
+      const err = fromWireError(message.error)
+      err.message = `cannot open the embedded database in ${pgdata}: ${err.message}`
+      reject(err)
+    })
+  })
+}
+
+/** A request before its id is given (Omit applied to each member of the union). */
+type Unnumbered<R> = R extends unknown ? Omit<R, 'id'> : never
+
+export async function openPgliteDriver(dataDir: string): Promise<PgliteDriver> {
   const lock = acquireDataDirLock(dataDir)
-  let db: PGlite
+  const pgdata = path.join(dataDir, 'pgdata')
+  const worker = spawnWorker(pgdata)
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
   try {
-    db = await PGlite.create(path.join(dataDir, 'pgdata'))
+    await whenReady(worker, pgdata)
   } catch (err) {
+    await worker.terminate()
     lock.release()
     throw err
   }
+
+  const pending = new Map<
+    number,
+    { resolve(result: QueryResult<unknown> | undefined): void; reject(err: Error): void }
+  >()
+  let nextId = 1
+  /** Set once the worker is gone: every later request fails with it. */
+  let gone: Error | undefined
+  let failure: string | undefined
+
+  worker.on('message', (reply: PgliteReply) => {
+    const waiter = pending.get(reply.id)
+    if (!waiter) return
+    pending.delete(reply.id)
+    // An idle worker does not keep the process alive, as the in-thread PGlite did not.
+    if (pending.size === 0) worker.unref()
+    if (reply.ok) waiter.resolve(reply.result)
+    else waiter.reject(fromWireError(reply.error))
+  })
+  // Without an 'error' listener an uncaught exception in the worker would crash this process.
+  worker.on('error', (err) => {
+    failure = err.message
+  })
+  worker.on('exit', (code) => {
+    const wire: WireError = {
+      name: 'Error',
+      message: `embedded database worker exited (${failure ?? `code ${code}`}); restart sessiontap`,
+      fields: { code: WORKER_GONE_CODE },
+    }
+    gone = fromWireError(wire)
+    for (const waiter of pending.values()) waiter.reject(fromWireError(wire))
+    pending.clear()
+  })
+  worker.unref()
+
+  function request(
+    message: Unnumbered<PgliteRequest>,
+    id = nextId++,
+  ): Promise<QueryResult<unknown> | undefined> {
+    if (gone) return Promise.reject(gone)
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject })
+      worker.ref()
+      worker.postMessage({ ...message, id })
+    })
+  }
+
+  const sessionIn = (tx: number | undefined): SqlSession => ({
+    async query<R>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+      return (await request({ op: 'query', tx, text, params })) as QueryResult<R>
+    },
+    async exec(sql: string): Promise<void> {
+      await request({ op: 'exec', tx, sql })
+    },
+  })
+
   return {
     kind: 'pglite',
-    ...sessionOver(db),
+    worker,
+    ...sessionIn(undefined),
     // PGlite runs one transaction at a time (its own mutex), so READ COMMITTED here already behaves
     // like SERIALIZABLE; the level is still set so the SQL means the same on both drivers.
-    transaction<T>(fn: (tx: SqlSession) => Promise<T>, options?: TransactionOptions): Promise<T> {
-      return db.transaction(async (tx) => {
-        await tx.query(`SET TRANSACTION ISOLATION LEVEL ${isolationLevelSql(options)}`)
-        return fn(sessionOver(tx))
-      })
+    async transaction<T>(fn: (tx: SqlSession) => Promise<T>, options?: TransactionOptions): Promise<T> {
+      const tx = nextId++
+      await request({ op: 'begin', isolation: isolationLevelSql(options) }, tx)
+      let result: T
+      try {
+        result = await fn(sessionIn(tx))
+      } catch (err) {
+        // The caller's error is the one to see; a failed rollback is lost with the worker anyway.
+        await request({ op: 'end', tx, commit: false }).catch(() => {})
+        throw err
+      }
+      await request({ op: 'end', tx, commit: true })
+      return result
     },
     async close(): Promise<void> {
       try {
-        await db.close()
+        if (!gone) await request({ op: 'close' })
       } finally {
+        await worker.terminate()
+        await exited
         lock.release()
       }
     },

@@ -5,6 +5,7 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, describe, expect, it } from 'vitest'
 import { run } from '../../src/cli/run.js'
+import { EMBEDDED_DURABILITY_WARNING } from '../../src/cli/serve.js'
 import { startServe, waitForCounter } from '../helpers/serve-process.js'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
@@ -52,6 +53,21 @@ describe('sessiontap serve as a process, on its embedded default database', () =
     children.push(second.child)
     await expect(second.addresses).rejects.toThrow(/data dir|lock|in use/i)
 
+    // A read command on the sidecar's data says in one line to stop it or to read over HTTP.
+    const err: string[] = []
+    const listed = await run(
+      ['sessions', 'list'],
+      { SESSIONTAP_DATA_DIR: dataDir },
+      () => {},
+      (s) => err.push(s),
+    )
+    expect(listed).toBe(1)
+    expect(err).toHaveLength(1)
+    expect(err[0]).toMatch(
+      /^sessiontap sessions list: data directory .* is in use by process .*stop the other process/,
+    )
+    expect(err[0]).toContain('read through its API or page (SESSIONTAP_API_TOKENS) instead')
+
     expect(await waitForCounter(http, 'sessiontap_recorder_committed_total', 4)).toBe(4)
 
     // Idle by now: it exits at once, not after the 10 s shutdown timeout.
@@ -60,5 +76,7 @@ describe('sessiontap serve as a process, on its embedded default database', () =
     expect(await first.exited).toBe(0)
     expect(performance.now() - signalled).toBeLessThan(5000)
     expect(first.lines.some((l) => l.includes('"msg":"stopped"'))).toBe(true)
+    // The durability of the embedded default is said once, at start.
+    expect(first.lines.filter((l) => l.includes(EMBEDDED_DURABILITY_WARNING))).toHaveLength(1)
   })
 })
