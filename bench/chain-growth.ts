@@ -5,8 +5,6 @@
  * turn-200 build spends its CPU, and what the cache holds. Run: `npx tsx --expose-gc bench/chain-growth.ts`.
  */
 import { hash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Exchange } from '../src/exchange.js'
 import { DEFAULT_PRICES } from '../src/pricing/prices.js'
@@ -19,9 +17,9 @@ import { projectMessage } from '../src/session/projection.js'
 import { compileRedaction } from '../src/session/redaction.js'
 import { encodeNodes } from '../src/store/node-records.js'
 import { compressRawBody } from '../src/store/raw-body-codec.js'
-import { conversation } from './conversation.js'
+import { conversation } from '../test/helpers/conversation.js'
+import { CORPUS_DIR, claudeCodeExchanges } from '../test/helpers/corpus.js'
 import { median } from './stats.js'
-import { CORPUS_DIR } from './workload.js'
 
 const ROUNDS = 5
 const TURNS = 200
@@ -76,49 +74,6 @@ function growth(name: string, exchanges: readonly Exchange[], turns: number[]): 
     turns,
     beforeMs: turns.map((t) => before[t - 1]!),
     afterMs: turns.map((t) => after[t - 1]!),
-  }
-}
-
-/** The recorded session as Exchanges (gzip responses left encoded), or null when the corpus is absent. */
-function corpusSession(): Exchange[] | null {
-  const dirs = Array.from({ length: 17 }, (_, i) =>
-    path.join(CORPUS_DIR, `anthropic-claudecode-session-turn${String(i + 1).padStart(2, '0')}`),
-  )
-  try {
-    return dirs.map((dir, i) => {
-      const read = (file: string) => readFileSync(path.join(dir, file))
-      const requestMeta = JSON.parse(read('request.headers.json').toString('utf8'))
-      const responseMeta = JSON.parse(read('response.headers.json').toString('utf8'))
-      const body = (bytes: Buffer, encoding?: string) => ({
-        chunks: [bytes],
-        size: bytes.length,
-        encoding,
-        complete: true,
-      })
-      return {
-        requestId: `corpus-${i + 1}`,
-        request: {
-          method: 'POST',
-          path: requestMeta.path,
-          authority: 'api.anthropic.com',
-          scheme: 'https',
-          headers: requestMeta.headers,
-          body: body(read('request.json')),
-        },
-        response: {
-          status: responseMeta.status,
-          headers: { 'content-type': responseMeta.content_type },
-          body: body(read('response.body'), responseMeta.content_encoding),
-        },
-        timing: { startedAt: 0, firstResponseAt: 1, endedAt: 2 },
-        ending: 'complete',
-        observability: false,
-        attributes: {},
-        metadata: {},
-      }
-    })
-  } catch {
-    return null
   }
 }
 
@@ -186,7 +141,7 @@ export function benchChainGrowth(): GrowthRow[] {
   const rows = (['anthropic', 'openai'] as const).map((format) =>
     growth(`synthetic ${format}, ${TURNS} turns`, conversation(format, TURNS), REPORTED_TURNS),
   )
-  const corpus = corpusSession()
+  const corpus = claudeCodeExchanges()
   if (corpus) rows.push(growth('recorded Claude Code session', corpus, [2, 9, 17]))
   else console.warn(`chain-growth: the recorded session is not at ${CORPUS_DIR}; skipped`)
   return rows

@@ -3,7 +3,7 @@
  * (a prompt, then N-1 rounds of an assistant tool call and its tool result of a few KB) and its
  * response is the next tool call. Anthropic Messages or OpenAI Chat; deterministic for a seed.
  */
-import type { Exchange } from '../src/exchange.js'
+import type { Exchange } from '../../src/exchange.js'
 
 export type ConversationFormat = 'anthropic' | 'openai'
 
