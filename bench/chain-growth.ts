@@ -18,8 +18,9 @@ import { compileRedaction } from '../src/session/redaction.js'
 import { encodeNodes } from '../src/store/node-records.js'
 import { compressRawBody } from '../src/store/raw-body-codec.js'
 import { conversation } from '../test/helpers/conversation.js'
-import { CORPUS_DIR, claudeCodeExchanges } from '../test/helpers/corpus.js'
+import { claudeCodeExchanges } from '../test/helpers/corpus.js'
 import { median } from './stats.js'
+import { CORPUS_DIR } from './workload.js'
 
 const ROUNDS = 5
 const TURNS = 200
@@ -105,6 +106,10 @@ function phases(exchange: Exchange): Array<[string, number]> {
     ['projection', timed(() => messages.map((m) => projectMessage(m.role, m.content)))],
     ['canonical JSON', timed(() => projected.map((c) => canonicalJson({ parent, content: c })))],
     ['canonical JSON + SHA-256', timed(() => projected.map((c) => hashProjected(parent, c)))],
+    [
+      'raw body redaction (whole body as text)',
+      timed(() => redaction.redactor().text(bytes.toString('utf8'))),
+    ],
     ['raw body compression', timed(() => compressRawBody(bytes, true))],
     ['whole buildTurn, no cache', timed(() => buildTurn(exchange, options(0)))],
     // What a warm cache still does for every resent message: its key.
@@ -141,7 +146,8 @@ export function benchChainGrowth(): GrowthRow[] {
   const rows = (['anthropic', 'openai'] as const).map((format) =>
     growth(`synthetic ${format}, ${TURNS} turns`, conversation(format, TURNS), REPORTED_TURNS),
   )
-  const corpus = claudeCodeExchanges()
+  // The bench runs from the repository (compiled too), so the corpus is found from the working directory.
+  const corpus = claudeCodeExchanges(CORPUS_DIR)
   if (corpus) rows.push(growth('recorded Claude Code session', corpus, [2, 9, 17]))
   else console.warn(`chain-growth: the recorded session is not at ${CORPUS_DIR}; skipped`)
   return rows

@@ -14,11 +14,11 @@ export function noteCorpusSkip(suite: string): void {
 }
 
 /** The recorded 17-call Claude Code session as Exchanges (gzip responses left encoded), or null when the corpus is absent. */
-export function claudeCodeExchanges(): Exchange[] | null {
+export function claudeCodeExchanges(corpus = CORPUS_DIR): Exchange[] | null {
   const dirs = Array.from({ length: 17 }, (_, i) =>
-    path.join(CORPUS_DIR, `anthropic-claudecode-session-turn${String(i + 1).padStart(2, '0')}`),
+    path.join(corpus, `anthropic-claudecode-session-turn${String(i + 1).padStart(2, '0')}`),
   )
-  if (!CORPUS_PRESENT) return null
+  if (!existsSync(corpus)) return null
   return dirs.map((dir, i) => {
     const read = (file: string) => readFileSync(path.join(dir, file))
     const requestMeta = JSON.parse(read('request.headers.json').toString('utf8'))
