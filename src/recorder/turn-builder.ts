@@ -91,6 +91,22 @@ function redactBytes(bytes: Buffer, redactor: Redactor | null): Buffer {
   return redacted === text ? bytes : Buffer.from(redacted)
 }
 
+export interface NodeCacheUse {
+  hits: number
+  misses: number
+  evictions: number
+}
+
+/** The cache's counters now, less `before`: what one build did (per-build deltas add up across workers). */
+function cacheUse(cache: NodeCache | null, before: NodeCacheUse): NodeCacheUse {
+  const now = cache?.stats() ?? before
+  return {
+    hits: now.hits - before.hits,
+    misses: now.misses - before.misses,
+    evictions: now.evictions - before.evictions,
+  }
+}
+
 const nullIfEmpty = <T>(items: T[]): T[] | null => (items.length === 0 ? null : items)
 
 export type TurnBuildResult =
@@ -103,6 +119,8 @@ export type TurnBuildResult =
       rejected: string[]
       /** Credentials replaced in the turn's content (and so in its raw bodies too); counted. */
       redacted: number
+      /** What this build did to its worker's node cache (zeros without one); counted. */
+      nodeCache: NodeCacheUse
     }
   | { ok: false; reason: BuildDropReason; detail?: string }
 
@@ -161,7 +179,9 @@ export function buildTurn(exchange: Exchange, options: TurnBuildOptions): TurnBu
   const redactor = options.redact === false ? null : redactionFor(options).redactor()
   // The raw bodies hold the same secrets again: redacted too, not counted twice.
   const rawRedactor = options.redact === false ? null : redactionFor(options).redactor()
-  const head = requestChain(parsedRequest.value, redactor, nodeCacheFor(options))
+  const cache = nodeCacheFor(options)
+  const cacheBefore = cache?.stats() ?? { hits: 0, misses: 0, evictions: 0 }
+  const head = requestChain(parsedRequest.value, redactor, cache)
   const parsedReq = { ...parsedRequest.value, system: head.system, messages: head.messages }
   const parsed = redactor
     ? {
@@ -228,5 +248,12 @@ export function buildTurn(exchange: Exchange, options: TurnBuildOptions): TurnBu
           )
         : null,
   }
-  return { ok: true, turn, notes, rejected, redacted: (redactor?.count ?? 0) + head.reusedRedactions }
+  return {
+    ok: true,
+    turn,
+    notes,
+    rejected,
+    redacted: (redactor?.count ?? 0) + head.reusedRedactions,
+    nodeCache: cacheUse(cache, cacheBefore),
+  }
 }
