@@ -1,4 +1,5 @@
 /** Renders the benchmark results as the markdown report (tables, targets met or not). */
+import type { GrowthRow } from './chain-growth.js'
 import type { BenchIngestResult } from './ingest.js'
 import type { LatencyRow, MemoryResult, ScalingRow, SoakResult, StallResult } from './scenarios.js'
 
@@ -33,6 +34,7 @@ export interface BenchResults {
     noise: number
   }
   parse?: Array<{ name: string; mbPerSec: number; baselineMbPerSec: number }>
+  chainGrowth?: GrowthRow[]
   memory?: MemoryResult
   soak?: SoakResult
 }
@@ -230,6 +232,20 @@ function parseSection(rows: NonNullable<BenchResults['parse']>): string[] {
   ]
 }
 
+function chainGrowthSection(rows: readonly GrowthRow[]): string[] {
+  return [
+    '## CPU per turn against turn number (buildTurn, median ms)',
+    '',
+    table(
+      ['conversation', 'turn', 'no cache', 'node cache'],
+      rows.flatMap((row) =>
+        row.turns.map((t, i) => [row.name, String(t), f(row.beforeMs[i]!, 2), f(row.afterMs[i]!, 2)]),
+      ),
+    ),
+    '',
+  ]
+}
+
 function memorySection(mem: MemoryResult | undefined, soak: SoakResult | undefined): string[] {
   const out = ['## Memory', '']
   if (mem)
@@ -272,6 +288,7 @@ export function renderMarkdown(r: BenchResults): string {
     ...(r.embedded?.stall ? stallSection(r.embedded.stall, 'embedded PGlite') : []),
     ...(r.ingest ? ingestSection(r.ingest) : []),
     ...(r.parse ? parseSection(r.parse) : []),
+    ...(r.chainGrowth ? chainGrowthSection(r.chainGrowth) : []),
     ...(r.memory || r.soak ? memorySection(r.memory, r.soak) : []),
   ].join('\n')
 }

@@ -3,7 +3,7 @@
  * do-nothing ext_proc baseline in processes of their own, runs every scenario side by side, and
  * writes bench/results/latest.json and latest.md. Flags: --soak (10-minute memory loop instead of
  * 2 minutes), --soak-minutes N, --quick (one round each, for a smoke run), --rounds N,
- * --only a,b (a subset of parse, ingest, latency, sizes, stall, memory, soak: a partial report),
+ * --only a,b (a subset of parse, chain, ingest, latency, sizes, stall, memory, soak: a partial report),
  * --no-embedded (latency and stall on Postgres only, not also on the embedded default).
  * BENCH_SIDECAR_EXEC_ARGV passes Node flags to the sidecar process (e.g. --cpu-prof).
  */
@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
+import { benchChainGrowth } from './chain-growth.js'
 import { benchIngest } from './ingest.js'
 import { benchParse } from './parse.js'
 import { closeClients } from './play.js'
@@ -96,6 +97,10 @@ async function main(): Promise<void> {
     if (wanted('parse')) {
       log('parse and hash throughput')
       results.parse = (await benchParse()).rows
+    }
+    if (wanted('chain')) {
+      log('CPU per turn against turn number, without and with the node cache')
+      results.chainGrowth = benchChainGrowth()
     }
     if (wanted('ingest')) {
       const runs = []

@@ -28,6 +28,11 @@ export const LIMITS = {
    * never the process. Four times the largest decoded body leaves room for its JSON.
    */
   parseWorkerHeapMb: 1024,
+  /**
+   * Estimated heap bytes of each parse worker's node cache (chain nodes by prefix, so a resent history
+   * is not hashed again); the least recently used nodes are evicted past it.
+   */
+  nodeCacheBytes: 64 * MiB,
   /** Bytes the crash journal may hold; past it exchanges are recorded without a journal entry (counted). */
   journalBytes: 1024 * MiB,
   /** A journal segment file is closed past this size, and removed once every entry in it is settled. */

@@ -88,6 +88,12 @@ export function createRecorderMetrics(registry: Registry) {
       help: 'Credentials replaced by [REDACTED:<kind>] in turn content (and in the raw bodies) before anything was stored',
       registers,
     }),
+    nodeCache: new Counter({
+      name: 'sessiontap_node_cache_total',
+      help: "Request messages found in (hit) or added to (miss) the parse workers' node caches, and entries evicted past their budget",
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
     turnsBuilt: new Counter({
       name: 'sessiontap_recorder_turns_built_total',
       help: 'Exchanges built into turns',

@@ -232,6 +232,12 @@ export function createRecorder(deps: RecorderDeps): Recorder {
     }
     metrics.turnsBuilt.inc()
     if (result.redacted > 0) metrics.redactions.inc(result.redacted)
+    for (const [outcome, count] of [
+      ['hit', result.nodeCache.hits],
+      ['miss', result.nodeCache.misses],
+      ['eviction', result.nodeCache.evictions],
+    ] as const)
+      if (count > 0) metrics.nodeCache.labels(outcome).inc(count)
     for (const rejection of result.rejected) metrics.envelopeRejected.labels(rejection).inc()
     if (result.notes.length > 0 || result.rejected.length > 0) {
       logger.debug('turn built with notes', { requestId, notes: result.notes, rejected: result.rejected })

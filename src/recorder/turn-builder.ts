@@ -4,14 +4,16 @@
  */
 
 import type { Exchange } from '../exchange.js'
+import { LIMITS } from '../limits.js'
 import { loopHash } from '../loop/loop-hash.js'
 import { costUsd } from '../pricing/cost.js'
 import type { PriceTable } from '../pricing/schema.js'
 import type { ProviderHosts } from '../providers/hosts.js'
 import { detectApi, parseRequest, parseResponse } from '../providers/index.js'
-import { buildChain } from '../session/chain.js'
+import { completeChain, requestChain } from '../session/chain.js'
 import { resolveEnvelope } from '../session/envelope.js'
 import type { EnvelopeOptions } from '../session/envelope-options.js'
+import { NodeCache } from '../session/node-cache.js'
 import {
   compileRedaction,
   type Redaction,
@@ -51,6 +53,8 @@ export interface TurnBuildOptions {
   redact?: boolean
   /** Patterns redacted besides the built-in ones (SESSIONTAP_REDACT_PATTERNS). */
   redactPatterns?: readonly RedactionPattern[]
+  /** Budget of the node cache (absent: LIMITS.nodeCacheBytes; 0: no cache, every item hashed anew). */
+  nodeCacheBytes?: number
 }
 
 /** Compiled once per options object (a worker keeps its own), not once per turn. */
@@ -64,12 +68,43 @@ function redactionFor(options: TurnBuildOptions): Redaction {
   return redaction
 }
 
+/**
+ * One node cache per options object, like the redaction: a worker's options are its own, and the
+ * cache's entries hold redacted content, so they must never be shared across redaction settings.
+ */
+const nodeCaches = new WeakMap<TurnBuildOptions, NodeCache | null>()
+export function nodeCacheFor(options: TurnBuildOptions): NodeCache | null {
+  let cache = nodeCaches.get(options)
+  if (cache === undefined) {
+    const budget = options.nodeCacheBytes ?? LIMITS.nodeCacheBytes
+    cache = budget > 0 ? new NodeCache(budget) : null
+    nodeCaches.set(options, cache)
+  }
+  return cache
+}
+
 /** The same bytes when nothing matched (no re-encoding), else the redacted text. */
 function redactBytes(bytes: Buffer, redactor: Redactor | null): Buffer {
   if (!redactor) return bytes
   const text = bytes.toString('utf8')
   const redacted = redactor.text(text)
   return redacted === text ? bytes : Buffer.from(redacted)
+}
+
+export interface NodeCacheUse {
+  hits: number
+  misses: number
+  evictions: number
+}
+
+/** The cache's counters now, less `before`: what one build did (per-build deltas add up across workers). */
+function cacheUse(cache: NodeCache | null, before: NodeCacheUse): NodeCacheUse {
+  const now = cache?.stats() ?? before
+  return {
+    hits: now.hits - before.hits,
+    misses: now.misses - before.misses,
+    evictions: now.evictions - before.evictions,
+  }
 }
 
 const nullIfEmpty = <T>(items: T[]): T[] | null => (items.length === 0 ? null : items)
@@ -84,6 +119,8 @@ export type TurnBuildResult =
       rejected: string[]
       /** Credentials replaced in the turn's content (and so in its raw bodies too); counted. */
       redacted: number
+      /** What this build did to its worker's node cache (zeros without one); counted. */
+      nodeCache: NodeCacheUse
     }
   | { ok: false; reason: BuildDropReason; detail?: string }
 
@@ -142,13 +179,10 @@ export function buildTurn(exchange: Exchange, options: TurnBuildOptions): TurnBu
   const redactor = options.redact === false ? null : redactionFor(options).redactor()
   // The raw bodies hold the same secrets again: redacted too, not counted twice.
   const rawRedactor = options.redact === false ? null : redactionFor(options).redactor()
-  const parsedReq = redactor
-    ? {
-        ...parsedRequest.value,
-        system: redactor.deep(parsedRequest.value.system),
-        messages: redactor.deep(parsedRequest.value.messages),
-      }
-    : parsedRequest.value
+  const cache = nodeCacheFor(options)
+  const cacheBefore = cache?.stats() ?? { hits: 0, misses: 0, evictions: 0 }
+  const head = requestChain(parsedRequest.value, redactor, cache)
+  const parsedReq = { ...parsedRequest.value, system: head.system, messages: head.messages }
   const parsed = redactor
     ? {
         ...unredacted,
@@ -158,7 +192,7 @@ export function buildTurn(exchange: Exchange, options: TurnBuildOptions): TurnBu
       }
     : unredacted
 
-  const chain = buildChain(parsedReq, parsed)
+  const chain = completeChain(head, parsed)
   const { envelope, rejected } = resolveEnvelope(
     {
       headers: request.headers,
@@ -214,5 +248,12 @@ export function buildTurn(exchange: Exchange, options: TurnBuildOptions): TurnBu
           )
         : null,
   }
-  return { ok: true, turn, notes, rejected, redacted: redactor?.count ?? 0 }
+  return {
+    ok: true,
+    turn,
+    notes,
+    rejected,
+    redacted: (redactor?.count ?? 0) + head.reusedRedactions,
+    nodeCache: cacheUse(cache, cacheBefore),
+  }
 }

@@ -28,6 +28,7 @@ describe('docs/deploy.md built-in limits', () => {
     ['one exchange in a parse worker', `${LIMITS.parseJobTimeoutMs / 1000} s`],
     ['heap (old generation)', `${LIMITS.parseWorkerHeapMb} MiB`],
     ['each raw body kept', `${LIMITS.rawBodyBytes / MiB} MiB`],
+    ['node cache of each parse worker', `${LIMITS.nodeCacheBytes / MiB} MiB`],
   ])('%s: %s', (label, value) => {
     expect(documented(label)).toBe(value)
   })

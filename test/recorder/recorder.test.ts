@@ -101,6 +101,8 @@ describe('recorder on real Postgres', () => {
       await metricValue(registry, 'sessiontap_recorder_dropped_total', { reason: 'request_parse' }),
     ).toBe(1)
     expect(await metricValue(registry, 'sessiontap_recorder_turns_built_total')).toBe(5)
+    // Every request item went through a parse worker's node cache.
+    expect(await metricValue(registry, 'sessiontap_node_cache_total', { outcome: 'miss' })).toBeGreaterThan(0)
     expect(await r.drain(1000)).toEqual({ committed: 0, spooled: 0 })
     const logged = logs.join('')
     // A malformed body is visible at warn level (rate-limited); a path that is no LLM API only at debug.
