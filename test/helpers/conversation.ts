@@ -4,6 +4,7 @@
  * response is the next tool call. Anthropic Messages or OpenAI Chat; deterministic for a seed.
  */
 import type { Exchange } from '../../src/exchange.js'
+import { body, exchange } from '../recorder/exchanges.js'
 
 export type ConversationFormat = 'anthropic' | 'openai'
 
@@ -122,31 +123,15 @@ function openaiBodies(history: Round[], next: Round): { request: object; respons
 }
 
 function exchangeOf(format: ConversationFormat, turn: number, request: object, response: object): Exchange {
-  const requestBytes = Buffer.from(JSON.stringify(request))
-  const responseBytes = Buffer.from(JSON.stringify(response))
-  const body = (bytes: Buffer) => ({
-    chunks: [bytes],
-    size: bytes.length,
-    encoding: undefined,
-    complete: true,
-  })
-  return {
+  return exchange({
     requestId: `${format}-${turn}`,
-    request: {
-      method: 'POST',
-      path: format === 'anthropic' ? '/v1/messages' : '/v1/chat/completions',
-      authority: format === 'anthropic' ? 'api.anthropic.com' : 'api.openai.com',
-      scheme: 'https',
-      headers: { 'content-type': 'application/json', 'x-tapes-harness-session-id': `bench-${format}` },
-      body: body(requestBytes),
-    },
-    response: { status: 200, headers: { 'content-type': 'application/json' }, body: body(responseBytes) },
-    timing: { startedAt: 0, firstResponseAt: 1, endedAt: 2 },
-    ending: 'complete',
-    observability: false,
-    attributes: {},
-    metadata: {},
-  }
+    path: format === 'anthropic' ? '/v1/messages' : '/v1/chat/completions',
+    authority: format === 'anthropic' ? 'api.anthropic.com' : 'api.openai.com',
+    requestHeaders: { 'x-tapes-harness-session-id': `bench-${format}` },
+    requestBody: body(Buffer.from(JSON.stringify(request))),
+    responseHeaders: { 'content-type': 'application/json' },
+    responseBody: body(Buffer.from(JSON.stringify(response))),
+  })
 }
 
 /** Turns 1..count of one conversation: turn N resends N-1 rounds and is answered by round N. */

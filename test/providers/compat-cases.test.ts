@@ -13,6 +13,7 @@ import type { ProviderHosts } from '../../src/providers/hosts.js'
 import { buildTurn, type TurnBuildOptions } from '../../src/recorder/turn-builder.js'
 import { DEFAULT_ENVELOPE_OPTIONS } from '../../src/session/envelope-options.js'
 import type { Turn } from '../../src/session/turn.js'
+import { body } from '../recorder/exchanges.js'
 
 const CASES = loadExchangeCases([path.resolve(import.meta.dirname, '../fixtures/compat-cases')])
 
@@ -21,12 +22,6 @@ function exchangeOf(name: string): Exchange {
   if (!found) throw new Error(`no case ${name}`)
   const { request, response } = found.spec
   const headers = (pairs: ReadonlyArray<readonly [string, string]>) => Object.fromEntries(pairs)
-  const body = (bytes: Buffer) => ({
-    chunks: [bytes],
-    size: bytes.length,
-    encoding: undefined,
-    complete: true,
-  })
   return {
     requestId: `compat-${name}`,
     request: {
