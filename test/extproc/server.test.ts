@@ -3,13 +3,19 @@ import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { filterForMode } from '../../src/cli/replay.js'
 import { runExchange } from '../../src/emulator/emulator.js'
-import { emptyStats } from '../../src/emulator/types.js'
+import { emptyStats, type HttpExchangeSpec } from '../../src/emulator/types.js'
 import { createExtProcMetrics } from '../../src/extproc/metrics.js'
 import { loadProtos } from '../../src/extproc/proto.js'
 import { startExtProcServer } from '../../src/extproc/server.js'
 import { silentLogger } from '../../src/log.js'
 import { startTestServer } from '../helpers/extproc.js'
 import { headerMap, openRawStream } from '../helpers/raw-stream.js'
+
+/** The smallest exchange: a GET with no bodies, answered 200. */
+const EMPTY_GET: HttpExchangeSpec = {
+  request: { method: 'GET', path: '/', authority: 'a', headers: [], body: Buffer.alloc(0) },
+  response: { status: 200, headers: [], body: Buffer.alloc(0) },
+}
 
 function healthCheck(address: string): Promise<string> {
   const Health = loadProtos().health
@@ -52,10 +58,7 @@ describe('ext_proc server lifecycle', () => {
     const after = await runExchange(
       t.client,
       { ...filterForMode('streamed'), messageTimeoutMs: 1000 },
-      {
-        request: { method: 'GET', path: '/', authority: 'a', headers: [], body: Buffer.alloc(0) },
-        response: { status: 200, headers: [], body: Buffer.alloc(0) },
-      },
+      EMPTY_GET,
       emptyStats(),
     )
     expect(after.localReply?.status).toBe(500)
@@ -101,10 +104,7 @@ describe('ext_proc server lifecycle', () => {
     const after = await runExchange(
       t.client,
       { ...filterForMode('streamed'), messageTimeoutMs: 5000 },
-      {
-        request: { method: 'GET', path: '/', authority: 'a', headers: [], body: Buffer.alloc(0) },
-        response: { status: 200, headers: [], body: Buffer.alloc(0) },
-      },
+      EMPTY_GET,
       emptyStats(),
     )
     expect(after.violations).toEqual([])
