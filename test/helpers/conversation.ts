@@ -3,24 +3,13 @@
  * (a prompt, then N-1 rounds of an assistant tool call and its tool result of a few KB) and its
  * response is the next tool call. Anthropic Messages or OpenAI Chat; deterministic for a seed.
  */
+import { createRandom } from '../../src/emulator/chunking.js'
 import type { Exchange } from '../../src/exchange.js'
 import { body, exchange } from '../recorder/exchanges.js'
 
 export type ConversationFormat = 'anthropic' | 'openai'
 
 const CODE_LINE = '  const value = compute(input, options) // keeps the previous behaviour for callers\n'
-
-/** A tiny deterministic generator (mulberry32), so every run benchmarks the same bytes. */
-function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 interface Round {
   /** What the assistant says before its tool call. */
@@ -33,7 +22,7 @@ interface Round {
 }
 
 function rounds(count: number, seed: number): Round[] {
-  const next = random(seed)
+  const next = createRandom(seed) // deterministic: every run benchmarks the same bytes
   return Array.from({ length: count }, (_, i) => {
     const file = `src/module-${Math.floor(next() * 400)}.ts`
     const edit = next() < 0.3
