@@ -3,9 +3,10 @@
  * per event-loop turn). Bounded in-flight work per worker and a byte-bounded backlog; a worker that
  * crashes or hangs is replaced and its exchanges are dropped with a reason, never the process.
  */
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import type { CapturedBody, Exchange } from '../exchange.js'
 import { LIMITS } from '../limits.js'
+import { startWorker } from '../worker-entry.js'
 import type { ParseJob, ParseReply, ParseResult, PoolDropReason } from './parse-protocol.js'
 import { buildTurn, type TurnBuildOptions } from './turn-builder.js'
 
@@ -51,21 +52,11 @@ interface Slot {
   failure: string | undefined
 }
 
-/**
- * Under tsx/vitest this module is TypeScript, and so is the worker entry. Node 20 applies
- * `--import tsx` in a worker's execArgv only after the worker's main module has been resolved, so a
- * .ts entry is loaded through a tiny bootstrap that registers tsx first.
- */
 function spawnWorker(buildOptions: TurnBuildOptions, maxHeapMb: number | undefined): Worker {
-  const common = {
+  return startWorker(import.meta.url, 'parse-worker', {
     workerData: buildOptions,
     ...(maxHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: maxHeapMb } } : {}),
-  }
-  if (!import.meta.url.endsWith('.ts'))
-    return new Worker(new URL('./parse-worker.js', import.meta.url), common)
-  const entry = new URL('./parse-worker.ts', import.meta.url).href
-  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}) })`
-  return new Worker(bootstrap, { ...common, eval: true })
+  })
 }
 
 /** Bytes copied per macrotask while packing a body: a few hundred microseconds of memcpy at most. */

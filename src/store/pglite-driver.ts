@@ -5,7 +5,8 @@
  * held up the replies to Envoy. This side only posts requests and settles their promises.
  */
 import path from 'node:path'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
+import { startWorker } from '../worker-entry.js'
 import { acquireDataDirLock } from './data-dir-lock.js'
 import type { Driver, QueryResult, SqlSession, TransactionOptions } from './driver.js'
 import { isolationLevelSql } from './driver.js'
@@ -25,18 +26,8 @@ export interface PgliteDriver extends Driver {
 /** SQLSTATE connection_failure: the recorder classes it retryable and spools, as for a lost server. */
 const WORKER_GONE_CODE = '08006'
 
-/**
- * Under tsx/vitest this module is TypeScript, and so is the worker entry; Node 20 applies
- * `--import tsx` in a worker only after its entry is resolved, so a .ts entry goes through a bootstrap
- * that registers tsx first (as recorder/parse-pool.ts does for the parse workers).
- */
 function spawnWorker(pgdata: string): Worker {
-  const options = { workerData: { pgdata } }
-  if (!import.meta.url.endsWith('.ts'))
-    return new Worker(new URL('./pglite-worker.js', import.meta.url), options)
-  const entry = new URL('./pglite-worker.ts', import.meta.url).href
-  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}) })`
-  return new Worker(bootstrap, { ...options, eval: true })
+  return startWorker(import.meta.url, 'pglite-worker', { workerData: { pgdata } })
 }
 
 /** Resolves once PGlite is open in the worker; rejects with its error, or if the worker dies first. */
