@@ -1,7 +1,9 @@
+import http2 from 'node:http2'
 import v8 from 'node:v8'
 import vm from 'node:vm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { filterForMode } from '../../src/cli/replay.js'
+import { codecs } from '../../src/emulator/codec.js'
 import { replay } from '../../src/emulator/replay.js'
 import type { HttpExchangeSpec } from '../../src/emulator/types.js'
 import { startTestServer, type TestServer } from '../helpers/extproc.js'
@@ -9,6 +11,17 @@ import { headerMap, openRawStream } from '../helpers/raw-stream.js'
 
 v8.setFlagsFromString('--expose_gc')
 const gc = vm.runInNewContext('gc') as () => void
+
+const PROCESS_PATH = '/envoy.service.ext_proc.v3.ExternalProcessor/Process'
+
+/** A request_headers message in gRPC's length-prefixed framing, for a bare HTTP/2 client. */
+function framedRequestHeaders(): Buffer {
+  const bytes = codecs().encode({ request_headers: { headers: headerMap([[':method', 'POST']]) } })
+  const frame = Buffer.alloc(5 + bytes.length)
+  frame.writeUInt32BE(bytes.length, 1)
+  bytes.copy(frame, 5)
+  return frame
+}
 
 function heapAfterGc(): number {
   gc()
@@ -65,6 +78,46 @@ describe('ext_proc server under load', () => {
     expect(summary.exchanges).toBe(3000)
     expect(summary.violationSamples).toEqual([])
     expect(summary.stats.streams_failed).toBe(0)
+  })
+
+  it('closes its side of every stream reset right after its first message', async () => {
+    // HEADERS, DATA and RST_STREAM leave in one write, as when a client disconnects at once. A bare
+    // HTTP/2 client, because grpc-js's own cancel() in the same tick never sends the reset (raw-stream.ts).
+    const session = http2.connect(`http://${t.server.address}`)
+    session.on('error', () => {})
+    const frame = framedRequestHeaders()
+    const one = () => {
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': PROCESS_PATH,
+        'content-type': 'application/grpc',
+        te: 'trailers',
+      })
+      stream.on('error', () => {})
+      stream.resume()
+      const closed = new Promise((resolve) => stream.on('close', resolve))
+      stream.write(frame)
+      stream.close(http2.constants.NGHTTP2_CANCEL)
+      return closed
+    }
+    // Under the HTTP/2 reset guard's burst, which would close the connection on Node < 22.10.
+    for (let i = 0; i < 400; i += 20) await Promise.all(Array.from({ length: 20 }, one))
+    session.close()
+    expect(await t.activeStreamsSettled()).toBe(0)
+  })
+
+  it('holds no stream the test client reset in the tick it opened it', async () => {
+    for (let i = 0; i < 400; i += 20) {
+      await Promise.all(
+        Array.from({ length: 20 }, () => {
+          const raw = openRawStream(t.client)
+          raw.call.write({ request_headers: { headers: headerMap([[':method', 'POST']]) } })
+          raw.reset()
+          return raw.status
+        }),
+      )
+    }
+    expect(await t.activeStreamsSettled()).toBe(0)
   })
 
   it('keeps serving after a burst of 1,500 clients disconnecting in the middle of a response body', async () => {

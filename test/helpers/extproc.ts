@@ -15,6 +15,8 @@ export interface TestServer {
   metrics: ExtProcMetrics
   /** Resolves once `n` exchanges have been handed to the consumer. */
   waitForExchanges(n: number, timeoutMs?: number): Promise<Exchange[]>
+  /** The server's open streams once they reach 0, or after the timeout (a stream it never closed). */
+  activeStreamsSettled(timeoutMs?: number): Promise<number>
   close(): Promise<void>
 }
 
@@ -60,6 +62,11 @@ export async function startTestServer(
         })
       }
       return exchanges
+    },
+    async activeStreamsSettled(timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs
+      while (server.activeStreams > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+      return server.activeStreams
     },
     async close() {
       client.close()

@@ -10,6 +10,12 @@ export interface RawStream {
   status: Promise<grpc.StatusObject>
   /** Resolves once `n` replies have arrived (or rejects after the timeout). */
   waitForReplies(n: number, timeoutMs?: number): Promise<ProcessingResponse[]>
+  /**
+   * Resets the stream (RST_STREAM CANCEL), as Envoy does, one macrotask later. grpc-js 1.14.7 loses a
+   * `cancel()` made in the tick its call started: the child call is created after it and sends the
+   * request anyway, never reset, so client and server both hold the stream until the connection closes.
+   */
+  reset(): void
 }
 
 export function openRawStream(client: grpc.Client): RawStream {
@@ -27,6 +33,9 @@ export function openRawStream(client: grpc.Client): RawStream {
     call,
     replies,
     status,
+    reset() {
+      setImmediate(() => call.cancel())
+    },
     async waitForReplies(n, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs
       while (replies.length < n) {
